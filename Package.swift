@@ -1,0 +1,46 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Release builds of the numeric code are tuned for the building machine's CPU (AVX2/FMA where present).
+let fastMath: [SwiftSetting] = [
+    .unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release)),
+]
+
+let package = Package(
+    name: "nnkit",
+    products: [
+        .executable(name: "nntrain", targets: ["nntrain"]),
+        .executable(name: "nninfer", targets: ["nninfer"]),
+        .executable(name: "nninspect", targets: ["nninspect"]),
+        .library(name: "NNKit", targets: ["NNKit"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // C libraries: each wrapped once, reachable only through its Swift wrapper below.
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CJSONC", pkgConfig: "json-c", providers: [.apt(["libjson-c-dev"])]),
+        .target(name: "NNZlib", dependencies: ["CZlib"]),
+        .target(name: "NNJSON", dependencies: ["CJSONC"]),
+
+        // The layers of nnkit, a one-way graph.
+        .target(name: "NNEngine", swiftSettings: fastMath),
+        .target(name: "NNFormat", dependencies: ["NNZlib", "NNJSON"], swiftSettings: fastMath),
+        .target(name: "NNData", swiftSettings: fastMath),
+        .target(name: "NNKit", dependencies: ["NNEngine", "NNFormat", "NNData", "NNJSON"], swiftSettings: fastMath),
+        .target(name: "NNCLI", dependencies: ["NNKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+
+        // Three thin executables sharing NNCLI's option groups.
+        .executableTarget(name: "nntrain", dependencies: ["NNCLI"]),
+        .executableTarget(name: "nninfer", dependencies: ["NNCLI"]),
+        .executableTarget(name: "nninspect", dependencies: ["NNCLI"]),
+
+        .testTarget(name: "NNEngineTests", dependencies: ["NNEngine"]),
+        .testTarget(name: "NNFormatTests", dependencies: ["NNFormat", "NNZlib", "NNJSON"]),
+        .testTarget(name: "NNDataTests", dependencies: ["NNData"]),
+        .testTarget(name: "NNKitTests", dependencies: ["NNKit"]),
+        .testTarget(name: "NNToolsTests", dependencies: ["NNKit"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

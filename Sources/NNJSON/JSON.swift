@@ -1,0 +1,2 @@
+// NNJSON: the one Swift file through which nnkit uses json-c.
+import CJSONC

@@ -1,0 +1,2 @@
+// NNZlib: the one Swift file through which nnkit uses zlib.
+import CZlib

@@ -1,0 +1,6 @@
+import NNCLI
+
+@main
+struct Main {
+    static func main() { print("nninfer: not yet built") }
+}

@@ -1,0 +1,6 @@
+import NNCLI
+
+@main
+struct Main {
+    static func main() { print("nntrain: not yet built") }
+}

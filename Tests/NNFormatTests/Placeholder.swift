@@ -1,0 +1,5 @@
+import XCTest
+
+final class NNFormatTestsPlaceholder: XCTestCase {
+    func testBuilds() {}
+}
