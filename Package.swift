@@ -25,9 +25,10 @@ let package = Package(
         .target(name: "NNJSON", dependencies: ["CJSONC"]),
 
         // The layers of nnkit, a one-way graph.
-        .target(name: "NNEngine", swiftSettings: fastMath),
-        .target(name: "NNFormat", dependencies: ["NNZlib", "NNJSON"], swiftSettings: fastMath),
-        .target(name: "NNData", swiftSettings: fastMath),
+        .target(name: "NNParallel", swiftSettings: fastMath),
+        .target(name: "NNEngine", dependencies: ["NNParallel"], swiftSettings: fastMath),
+        .target(name: "NNFormat", dependencies: ["NNZlib", "NNJSON", "NNParallel"], swiftSettings: fastMath),
+        .target(name: "NNData", dependencies: ["NNEngine", "NNParallel"], swiftSettings: fastMath),
         .target(name: "NNKit", dependencies: ["NNEngine", "NNFormat", "NNData", "NNJSON"], swiftSettings: fastMath),
         .target(name: "NNCLI", dependencies: ["NNKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
@@ -36,7 +37,7 @@ let package = Package(
         .executableTarget(name: "nninfer", dependencies: ["NNCLI"]),
         .executableTarget(name: "nninspect", dependencies: ["NNCLI"]),
 
-        .testTarget(name: "NNEngineTests", dependencies: ["NNEngine"]),
+        .testTarget(name: "NNEngineTests", dependencies: ["NNEngine", "NNParallel"]),
         .testTarget(name: "NNFormatTests", dependencies: ["NNFormat", "NNZlib", "NNJSON"]),
         .testTarget(name: "NNDataTests", dependencies: ["NNData"]),
         .testTarget(name: "NNKitTests", dependencies: ["NNKit"]),

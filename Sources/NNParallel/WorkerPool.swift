@@ -3,7 +3,7 @@
 // Contract (relied on by every kernel): work is split by *output* blocks only, so each output
 // element is computed by exactly one thread with the same summation order whatever the thread
 // count; results are bit-identical for 1, 2 or N threads.
-// NOTE: placeholder implementation (serial); the kernels issue replaces the body, not the API.
+// NOTE: placeholder implementation (serial); to be replaced by a real pthread pool, same API.
 
 public final class WorkerPool {
     /// Number of threads that run work, the caller's included (>= 1).
