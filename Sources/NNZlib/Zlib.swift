@@ -1,2 +1,251 @@
 // NNZlib: the one Swift file through which nnkit uses zlib.
+//
+// CRC-32 (one-shot, incremental, combinable), deflate with explicit level/strategy/container, and a
+// bounded inflate that never produces more than the caller allows and says precisely why it stopped.
 import CZlib
+
+/// Which framing a deflate stream carries.
+public enum DeflateContainer: Sendable {
+    /// Bare RFC 1951 deflate data (zlib windowBits = -15). What `.nnck` stores.
+    case raw
+    /// RFC 1950: 2-byte header + deflate data + Adler-32 trailer.
+    case zlib
+    /// RFC 1952 gzip member.
+    case gzip
+
+    var windowBits: Int32 {
+        switch self {
+        case .raw: return -15
+        case .zlib: return 15
+        case .gzip: return 31
+        }
+    }
+}
+
+/// zlib's compression strategies.
+public enum DeflateStrategy: Sendable {
+    case `default`, filtered, huffmanOnly, rle, fixed
+
+    var zlibValue: Int32 {
+        switch self {
+        case .default: return Z_DEFAULT_STRATEGY
+        case .filtered: return Z_FILTERED
+        case .huffmanOnly: return Z_HUFFMAN_ONLY
+        case .rle: return Z_RLE
+        case .fixed: return Z_FIXED
+        }
+    }
+}
+
+public enum ZlibError: Error, CustomStringConvertible, Equatable {
+    /// The stream would inflate to more than `limit` bytes.
+    case outputTooLong(limit: Int)
+    /// The stream ended cleanly after `produced` bytes, fewer than the `expected` count.
+    case outputShort(produced: Int, expected: Int)
+    /// The input ran out before the deflate stream's final block ended (truncated stream).
+    case truncatedStream(produced: Int)
+    /// The stream ended before the input did: `unused` bytes follow it.
+    case trailingInput(unused: Int)
+    /// zlib rejected the data (bad block type, bad distance, bad checksum...).
+    case corrupt(message: String)
+    /// A parameter zlib refused (programmer error surfaced as a value, e.g. a level out of range).
+    case invalidParameter(String)
+    case outOfMemory
+
+    public var description: String {
+        switch self {
+        case .outputTooLong(let limit): return "deflate stream inflates to more than the declared \(limit) bytes"
+        case .outputShort(let produced, let expected): return "deflate stream inflates to \(produced) bytes, expected exactly \(expected)"
+        case .truncatedStream(let produced): return "deflate stream is truncated (input ended after producing \(produced) bytes, before the final block ended)"
+        case .trailingInput(let unused): return "deflate stream ends \(unused) bytes before the end of its stored data"
+        case .corrupt(let message): return "corrupt deflate stream: \(message)"
+        case .invalidParameter(let message): return "invalid zlib parameter: \(message)"
+        case .outOfMemory: return "zlib ran out of memory"
+        }
+    }
+}
+
+public enum Zlib {
+    /// The zlib library version string, e.g. "1.2.13".
+    public static var version: String { String(cString: zlibVersion()) }
+
+    // MARK: CRC-32
+
+    /// CRC-32 (ISO-HDLC, as zlib/PNG) of `bytes`, continuing from `initial` (0 to start).
+    public static func crc32(_ bytes: UnsafeRawBufferPointer, initial: UInt32 = 0) -> UInt32 {
+        var crc = UInt(initial)
+        var base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
+        var remaining = bytes.count
+        // zlib takes a uInt length: feed at most 1 GiB at a time.
+        while remaining > 0, let pointer = base {
+            let step = min(remaining, 1 << 30)
+            crc = CZlib.crc32(crc, pointer, UInt32(step))
+            base = pointer + step
+            remaining -= step
+        }
+        return UInt32(truncatingIfNeeded: crc)
+    }
+
+    public static func crc32(_ bytes: [UInt8], initial: UInt32 = 0) -> UInt32 {
+        bytes.withUnsafeBytes { crc32($0, initial: initial) }
+    }
+
+    /// CRC-32 of A followed by B, from crc(A), crc(B) and B's length: lets pieces be checked in parallel.
+    public static func crc32Combine(_ crcA: UInt32, _ crcB: UInt32, lengthOfB: Int) -> UInt32 {
+        UInt32(truncatingIfNeeded: crc32_combine(UInt(crcA), UInt(crcB), off_t(lengthOfB)))
+    }
+
+    // MARK: Deflate
+
+    /// Upper bound of the compressed size of `count` bytes (any level/strategy, raw container + slack).
+    public static func deflateBound(_ count: Int) -> Int {
+        // zlib's deflateBound for default settings plus room for a zlib/gzip wrapper.
+        count + (count >> 12) + (count >> 14) + (count >> 25) + 13 + 18
+    }
+
+    /// Compresses `input` into `output` (capacity at least `deflateBound(input.count)`);
+    /// returns the number of bytes written. `level` 0...9 (or -1 for zlib's default).
+    public static func deflate(_ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer,
+                               level: Int = 6, strategy: DeflateStrategy = .default,
+                               container: DeflateContainer = .zlib) throws -> Int {
+        guard (-1...9).contains(level) else { throw ZlibError.invalidParameter("level \(level), expected -1...9") }
+        guard output.count >= deflateBound(input.count) else {
+            throw ZlibError.invalidParameter("output capacity \(output.count) below deflateBound(\(input.count))")
+        }
+        var stream = z_stream()
+        var status = deflateInit2_(&stream, Int32(level), Z_DEFLATED, container.windowBits, 8,
+                                   strategy.zlibValue, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
+        guard status == Z_OK else { throw status == Z_MEM_ERROR ? ZlibError.outOfMemory : ZlibError.invalidParameter("deflateInit2 returned \(status)") }
+        defer { deflateEnd(&stream) }
+        var inputLeft = input.count
+        var inputPointer = UnsafeMutablePointer(mutating: input.baseAddress?.assumingMemoryBound(to: UInt8.self))
+        stream.next_out = output.baseAddress?.assumingMemoryBound(to: UInt8.self)
+        stream.avail_out = 0
+        var outputLeft = output.count
+        repeat {
+            // zlib's counters are 32-bit: refill in steps of at most 1 GiB.
+            if stream.avail_in == 0 && inputLeft > 0 {
+                let step = min(inputLeft, 1 << 30)
+                stream.next_in = inputPointer
+                stream.avail_in = UInt32(step)
+                inputPointer = inputPointer.map { $0 + step }
+                inputLeft -= step
+            }
+            if stream.avail_out == 0 {
+                let step = min(outputLeft, 1 << 30)
+                stream.avail_out = UInt32(step)
+                outputLeft -= step
+            }
+            status = CZlib.deflate(&stream, inputLeft == 0 ? Z_FINISH : Z_NO_FLUSH)
+        } while status == Z_OK || status == Z_BUF_ERROR && stream.avail_out == 0 && outputLeft > 0
+        guard status == Z_STREAM_END else { throw ZlibError.invalidParameter("deflate returned \(status)") }
+        return Int(stream.total_out)
+    }
+
+    /// Compresses `input` and returns the compressed bytes.
+    public static func deflate(_ input: UnsafeRawBufferPointer, level: Int = 6, strategy: DeflateStrategy = .default,
+                               container: DeflateContainer = .zlib) throws -> [UInt8] {
+        var output = [UInt8](repeating: 0, count: deflateBound(input.count))
+        let written = try output.withUnsafeMutableBytes {
+            try deflate(input, into: $0, level: level, strategy: strategy, container: container)
+        }
+        output.removeSubrange(written...)
+        return output
+    }
+
+    public static func deflate(_ input: [UInt8], level: Int = 6, strategy: DeflateStrategy = .default,
+                                                   container: DeflateContainer = .zlib) throws -> [UInt8] {
+        try input.withUnsafeBytes { try deflate($0, level: level, strategy: strategy, container: container) }
+    }
+
+    // MARK: Bounded inflate
+
+    /// Inflates `input`, which must be exactly one complete stream, into `output`, which it must fill
+    /// exactly. Never writes past `output`. Errors: `.outputTooLong` (the stream has more data than
+    /// `output.count`), `.outputShort`, `.truncatedStream`, `.trailingInput`, `.corrupt`.
+    public static func inflate(_ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer,
+                               container: DeflateContainer = .zlib) throws {
+        let produced = try inflateUpTo(input, into: output, container: container)
+        guard produced == output.count else { throw ZlibError.outputShort(produced: produced, expected: output.count) }
+    }
+
+    /// Inflates `input` (exactly one complete stream) into `output`, returning how many bytes it
+    /// produced (≤ output.count). Throws `.outputTooLong` if the stream would produce more.
+    public static func inflateUpTo(_ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer,
+                                   container: DeflateContainer = .zlib) throws -> Int {
+        var stream = z_stream()
+        var status = inflateInit2_(&stream, container.windowBits, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
+        guard status == Z_OK else { throw status == Z_MEM_ERROR ? ZlibError.outOfMemory : ZlibError.invalidParameter("inflateInit2 returned \(status)") }
+        defer { inflateEnd(&stream) }
+        var inputLeft = input.count
+        var inputPointer = UnsafeMutablePointer(mutating: input.baseAddress?.assumingMemoryBound(to: UInt8.self))
+        var outputLeft = output.count
+        var outputPointer = output.baseAddress?.assumingMemoryBound(to: UInt8.self)
+        var produced = 0
+        while true {
+            if stream.avail_in == 0 && inputLeft > 0 {
+                let step = min(inputLeft, 1 << 30)
+                stream.next_in = inputPointer
+                stream.avail_in = UInt32(step)
+                inputPointer = inputPointer.map { $0 + step }
+                inputLeft -= step
+            }
+            if stream.avail_out == 0 && outputLeft > 0 {
+                let step = min(outputLeft, 1 << 30)
+                stream.next_out = outputPointer
+                stream.avail_out = UInt32(step)
+                outputPointer = outputPointer.map { $0 + step }
+                outputLeft -= step
+            }
+            let availOutBefore = stream.avail_out
+            status = CZlib.inflate(&stream, Z_NO_FLUSH)
+            produced += Int(availOutBefore - stream.avail_out)
+            switch status {
+            case Z_STREAM_END:
+                let unused = Int(stream.avail_in) + inputLeft
+                guard unused == 0 else { throw ZlibError.trailingInput(unused: unused) }
+                return produced
+            case Z_OK:
+                continue
+            case Z_BUF_ERROR:
+                // No progress possible: either output is full (and the stream wants more room) or input ran out.
+                if stream.avail_out == 0 && outputLeft == 0 {
+                    throw ZlibError.outputTooLong(limit: output.count)
+                }
+                if stream.avail_in == 0 && inputLeft == 0 { throw ZlibError.truncatedStream(produced: produced) }
+                continue
+            case Z_NEED_DICT:
+                throw ZlibError.corrupt(message: "stream needs a preset dictionary")
+            case Z_MEM_ERROR:
+                throw ZlibError.outOfMemory
+            default:
+                let message = stream.msg.map { String(cString: $0) } ?? "zlib status \(status)"
+                throw ZlibError.corrupt(message: message)
+            }
+        }
+    }
+
+    /// Inflates `input` (one complete stream) to a new array of exactly `expectedSize` bytes.
+    public static func inflate(_ input: UnsafeRawBufferPointer, expectedSize: Int,
+                               container: DeflateContainer = .zlib) throws -> [UInt8] {
+        var output = [UInt8](repeating: 0, count: expectedSize)
+        try output.withUnsafeMutableBytes { try inflate(input, into: $0, container: container) }
+        return output
+    }
+
+    public static func inflate(_ input: [UInt8], expectedSize: Int,
+                                                   container: DeflateContainer = .zlib) throws -> [UInt8] {
+        try input.withUnsafeBytes { try inflate($0, expectedSize: expectedSize, container: container) }
+    }
+}
+
+/// Incremental CRC-32: `var c = CRC32(); c.update(a); c.update(b); c.value`.
+public struct CRC32: Sendable, Equatable {
+    public private(set) var value: UInt32
+
+    public init(value: UInt32 = 0) { self.value = value }
+
+    public mutating func update(_ bytes: UnsafeRawBufferPointer) { value = Zlib.crc32(bytes, initial: value) }
+
+    public mutating func update(_ bytes: [UInt8]) { bytes.withUnsafeBytes { update($0) } }
+}
