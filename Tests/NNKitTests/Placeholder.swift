@@ -1,5 +1,0 @@
-import XCTest
-
-final class NNKitTestsPlaceholder: XCTestCase {
-    func testBuilds() {}
-}
