@@ -1,0 +1,267 @@
+// Turns scanned records into rows (features, label, kept columns) according to a ColumnPlan.
+// Shared by the whole-file loader (one assembler per chunk) and the streaming reader.
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Rows parsed from CSV: a row-major Float32 feature matrix plus labels and pass-through columns.
+public struct ParsedRows {
+    public var rowCount: Int
+    public var featureCount: Int
+    /// rowCount × featureCount, row-major.
+    public var features: [Float]
+    /// Categorical labels: the distinct label texts, in order of first appearance…
+    public var labelValues: [String]
+    /// …and each row's index into `labelValues` (empty without a categorical label column).
+    public var labelIDs: [Int32]
+    /// Numeric labels (LabelKind.numeric), one per row; empty otherwise.
+    public var targets: [Float]
+    /// keep[k][row]: raw text of the k-th kept column.
+    public var keep: [[String]]
+    /// Rows left out by skip-bad-rows mode.
+    public var skipped: SkippedRows
+
+    /// Each row's label text (categorical labels only).
+    public var labels: [String] { labelIDs.map { labelValues[Int($0)] } }
+
+    public init(rowCount: Int, featureCount: Int, features: [Float], labelValues: [String] = [], labelIDs: [Int32] = [],
+                targets: [Float] = [], keep: [[String]] = [], skipped: SkippedRows = SkippedRows()) {
+        self.rowCount = rowCount
+        self.featureCount = featureCount
+        self.features = features
+        self.labelValues = labelValues
+        self.labelIDs = labelIDs
+        self.targets = targets
+        self.keep = keep
+        self.skipped = skipped
+    }
+}
+
+/// What skip-bad-rows mode left out: how many rows, and the reasons for the first few.
+public struct SkippedRows: Equatable {
+    public var count: Int
+    /// At most `SkippedRows.reasonsKept` errors, in file order.
+    public var firstReasons: [CSVError]
+    public static let reasonsKept = 10
+
+    public init(count: Int = 0, firstReasons: [CSVError] = []) {
+        self.count = count
+        self.firstReasons = firstReasons
+    }
+
+    mutating func add(_ other: SkippedRows) {
+        count += other.count
+        firstReasons.append(contentsOf: other.firstReasons.prefix(Self.reasonsKept - firstReasons.count))
+    }
+}
+
+/// A problem with one row, before its line number is known (found by offset).
+struct RowIssue {
+    enum Kind {
+        case missingFields(found: Int)
+        case extraFields(found: Int)
+        case notANumber(String)
+        case emptyNumber
+        case nonFinite(String)
+        case invalidUTF8(what: String)
+        case scan(ScanFailure.Kind)
+    }
+    var kind: Kind
+    /// Byte offset the problem points at (record start for ragged rows).
+    var offset: Int
+    /// 0-based column, when the problem is in one field.
+    var column: Int?
+
+    init(_ kind: Kind, offset: Int, column: Int?) {
+        self.kind = kind
+        self.offset = offset
+        self.column = column
+    }
+
+    init(_ failure: ScanFailure) {
+        self.init(.scan(failure.kind), offset: failure.offset, column: failure.fieldIndex)
+    }
+
+    /// The user-facing error, once the line is known.
+    func error(line: Int, header: CSVHeader?, plan: ColumnPlan?, source: String, delimiter: UInt8) -> CSVError {
+        var position = CSVPosition(source: source, line: line)
+        if let column {
+            position.column = column + 1
+            position.columnName = header?.displayName(ofColumn: column)
+        }
+        switch kind {
+        case .missingFields(let found):
+            let expected = plan?.fieldCount ?? header?.count ?? found
+            var missing = "\(found + 1)"
+            if let name = header?.displayName(ofColumn: found) { missing += " (\"\(name)\")" }
+            return .missingFields(position, found: found, expected: expected, firstMissing: missing)
+        case .extraFields(let found):
+            return .extraFields(position, found: found, expected: plan?.fieldCount ?? header?.count ?? found)
+        case .notANumber(let text):
+            return .notANumber(position, found: text)
+        case .emptyNumber:
+            return .emptyNumber(position)
+        case .nonFinite(let text):
+            return .nonFiniteNumber(position, found: text)
+        case .invalidUTF8(let what):
+            return .invalidUTF8(position, what: what)
+        case .scan(let failure):
+            switch failure {
+            case .unterminatedQuote: return .unterminatedQuote(position)
+            case .quoteInUnquotedField: return .quoteInUnquotedField(position)
+            case .textAfterClosingQuote(let byte): return .textAfterClosingQuote(position, found: describeByte(byte), delimiter: delimiter)
+            case .nulByte: return .nulByte(position)
+            case .cap(let cap, let limit): return .capExceeded(position, cap: cap, limit: limit)
+            }
+        }
+    }
+}
+
+/// Text of a field: quotes already excluded by the scanner, doubled quotes undone here.
+func fieldBytes(_ base: UnsafePointer<UInt8>, _ span: FieldSpan) -> [UInt8] {
+    let raw = UnsafeBufferPointer(start: base + span.start, count: span.end - span.start)
+    guard span.hasEscapedQuotes else { return Array(raw) }
+    var bytes: [UInt8] = []
+    bytes.reserveCapacity(raw.count)
+    var i = 0
+    while i < raw.count {
+        bytes.append(raw[i])
+        i += raw[i] == UInt8(ascii: "\"") ? 2 : 1
+    }
+    return bytes
+}
+
+/// Distinct label texts with a cheap lookup for the usual handful of classes.
+final class LabelInterner {
+    private(set) var values: [String] = []
+    private var valueBytes: [[UInt8]] = []
+    private var index: [[UInt8]: Int32] = [:]
+
+    /// The id of `bytes`, adding it if new; nil when new and not valid UTF-8.
+    func id(of bytes: UnsafeBufferPointer<UInt8>) -> Int32? {
+        if valueBytes.count <= 16 {
+            for (id, candidate) in valueBytes.enumerated() where candidate.count == bytes.count {
+                if bytes.isEmpty { return Int32(id) }
+                let equal = candidate.withUnsafeBufferPointer { memcmp($0.baseAddress!, bytes.baseAddress!, bytes.count) == 0 }
+                if equal { return Int32(id) }
+            }
+        } else if let id = index[Array(bytes)] {
+            return id
+        }
+        guard let text = String(validating: bytes, as: UTF8.self) else { return nil }
+        let id = Int32(values.count)
+        values.append(text)
+        valueBytes.append(Array(bytes))
+        index[Array(bytes)] = id
+        return id
+    }
+}
+
+final class RowAssembler {
+    let plan: ColumnPlan
+    let featureCount: Int
+    private(set) var rowCount = 0
+    private var features: UnsafeMutablePointer<Float>
+    private var capacityRows: Int
+    let labels = LabelInterner()
+    private(set) var labelIDs: [Int32] = []
+    private(set) var targets: [Float] = []
+    private(set) var keep: [[String]]
+    /// Skipped rows' issues, first few kept (skip-bad-rows mode).
+    private(set) var skippedCount = 0
+    private(set) var skippedIssues: [RowIssue] = []
+
+    init(plan: ColumnPlan, expectedRows: Int = 1024) {
+        self.plan = plan
+        featureCount = plan.featureColumns.count
+        capacityRows = max(16, expectedRows)
+        features = .allocate(capacity: capacityRows * max(1, featureCount))
+        keep = Array(repeating: [], count: plan.keepColumns.count)
+    }
+
+    deinit { features.deallocate() }
+
+    func recordSkipped(_ issue: RowIssue) {
+        skippedCount += 1
+        if skippedIssues.count < SkippedRows.reasonsKept { skippedIssues.append(issue) }
+    }
+
+    /// Adds the record in `scanner`; returns the issue instead when the row is bad (nothing added).
+    func add(_ scanner: RecordScanner, base: UnsafePointer<UInt8>) -> RowIssue? {
+        let fields = scanner.fields
+        let count = scanner.fieldCount
+        if count != plan.fieldCount {
+            let kind: RowIssue.Kind = count < plan.fieldCount ? .missingFields(found: count) : .extraFields(found: count)
+            return RowIssue(kind, offset: scanner.recordStart, column: nil)
+        }
+        if rowCount == capacityRows { grow() }
+        let row = features + rowCount * featureCount
+        for k in 0..<featureCount {
+            let column = plan.featureColumns[k]
+            let span = fields[column]
+            if let value = parseFloat32(base, start: span.start, end: span.end), value.isFinite {
+                row[k] = value
+            } else {
+                return numberIssue(span: span, column: column, base: base)
+            }
+        }
+        if let labelColumn = plan.labelColumn {
+            let span = fields[labelColumn]
+            switch plan.labelKind {
+            case .numeric:
+                guard let value = parseFloat32(base, start: span.start, end: span.end), value.isFinite else {
+                    return numberIssue(span: span, column: labelColumn, base: base)
+                }
+                targets.append(value)
+            case .categorical:
+                let id: Int32?
+                if span.hasEscapedQuotes {
+                    id = fieldBytes(base, span).withUnsafeBufferPointer { labels.id(of: $0) }
+                } else {
+                    id = labels.id(of: UnsafeBufferPointer(start: base + span.start, count: span.end - span.start))
+                }
+                guard let id else { return RowIssue(.invalidUTF8(what: "label"), offset: span.start, column: labelColumn) }
+                labelIDs.append(id)
+            }
+        }
+        for (k, column) in plan.keepColumns.enumerated() {
+            guard let text = String(validating: fieldBytes(base, fields[column]), as: UTF8.self) else {
+                if plan.labelColumn != nil {
+                    if plan.labelKind == .numeric { targets.removeLast() } else { labelIDs.removeLast() }
+                }
+                for previous in 0..<k { keep[previous].removeLast() }
+                return RowIssue(.invalidUTF8(what: "field"), offset: fields[column].start, column: column)
+            }
+            keep[k].append(text)
+        }
+        rowCount += 1
+        return nil
+    }
+
+    private func numberIssue(span: FieldSpan, column: Int, base: UnsafePointer<UInt8>) -> RowIssue {
+        let bytes = UnsafeRawBufferPointer(start: base + span.start, count: span.end - span.start)
+        let excerpt = quotedExcerpt(bytes)
+        if bytes.allSatisfy({ $0 == 32 || $0 == 9 }) { return RowIssue(.emptyNumber, offset: span.start, column: column) }
+        if spellsNonFinite(bytes) || parseFloat32(base, start: span.start, end: span.end) != nil {
+            return RowIssue(.nonFinite(excerpt), offset: span.start, column: column)
+        }
+        return RowIssue(.notANumber(excerpt), offset: span.start, column: column)
+    }
+
+    private func grow() {
+        let newCapacity = capacityRows * 2
+        let grown = UnsafeMutablePointer<Float>.allocate(capacity: newCapacity * max(1, featureCount))
+        grown.moveInitialize(from: features, count: rowCount * featureCount)
+        features.deallocate()
+        features = grown
+        capacityRows = newCapacity
+    }
+
+    /// The rows so far (skipped rows not included; the caller resolves their reasons).
+    func rows() -> ParsedRows {
+        ParsedRows(rowCount: rowCount, featureCount: featureCount,
+                   features: Array(UnsafeBufferPointer(start: features, count: rowCount * featureCount)),
+                   labelValues: labels.values, labelIDs: labelIDs, targets: targets, keep: keep)
+    }
+}
