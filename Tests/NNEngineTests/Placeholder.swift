@@ -1,5 +1,0 @@
-import XCTest
-
-final class NNEngineTestsPlaceholder: XCTestCase {
-    func testBuilds() {}
-}
