@@ -1,0 +1,91 @@
+// The scalar types the engine runs in: Float for training and inference (fast), Double for gradient
+// checks and references. All layer code is generic over `EngineScalar`, so the gradient check runs
+// exactly the same code as training, only in higher precision.
+
+import Glibc
+import NNParallel
+
+public protocol EngineScalar: BinaryFloatingPoint, CustomStringConvertible
+{
+    /// Row-major C = alpha·op(A)·op(B) + beta·C; dispatches to `Gemm.sgemm` / `Gemm.dgemm`.
+    static func gemm(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
+        alpha: Self, a: UnsafePointer<Self>, lda: Int,
+        b: UnsafePointer<Self>, ldb: Int,
+        beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int, pool: WorkerPool)
+    static func exp(_ x: Self) -> Self
+    static func log(_ x: Self) -> Self
+    static func log1p(_ x: Self) -> Self
+    static func tanh(_ x: Self) -> Self
+    static func cos(_ x: Self) -> Self
+}
+
+extension Float: EngineScalar {
+    @inline(__always) public static func gemm(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
+        alpha: Float, a: UnsafePointer<Float>, lda: Int,
+        b: UnsafePointer<Float>, ldb: Int,
+        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, pool: WorkerPool
+    ) {
+        Gemm.sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
+                   b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, pool: pool)
+    }
+    @inline(__always) public static func exp(_ x: Float) -> Float { Glibc.expf(x) }
+    @inline(__always) public static func log(_ x: Float) -> Float { Glibc.logf(x) }
+    @inline(__always) public static func log1p(_ x: Float) -> Float { Glibc.log1pf(x) }
+    @inline(__always) public static func tanh(_ x: Float) -> Float { Glibc.tanhf(x) }
+    @inline(__always) public static func cos(_ x: Float) -> Float { Glibc.cosf(x) }
+}
+
+extension Double: EngineScalar {
+    @inline(__always) public static func gemm(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
+        alpha: Double, a: UnsafePointer<Double>, lda: Int,
+        b: UnsafePointer<Double>, ldb: Int,
+        beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int, pool: WorkerPool
+    ) {
+        Gemm.dgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
+                   b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, pool: pool)
+    }
+    @inline(__always) public static func exp(_ x: Double) -> Double { Glibc.exp(x) }
+    @inline(__always) public static func log(_ x: Double) -> Double { Glibc.log(x) }
+    @inline(__always) public static func log1p(_ x: Double) -> Double { Glibc.log1p(x) }
+    @inline(__always) public static func tanh(_ x: Double) -> Double { Glibc.tanh(x) }
+    @inline(__always) public static func cos(_ x: Double) -> Double { Glibc.cos(x) }
+}
+
+/// A fixed-size, heap-allocated array of scalars with a stable address, owned by a layer or an
+/// optimizer. Hot loops use `pointer` directly (no copy-on-write checks, no allocation).
+public final class EngineTensor<T: EngineScalar> {
+    /// Stable name within its layer, e.g. "weight", "running_var".
+    public let name: String
+    /// Shape, row-major, e.g. [inputs, outputs] for a dense weight.
+    public let shape: [Int]
+    public let count: Int
+    public let pointer: UnsafeMutablePointer<T>
+
+    public init(name: String, shape: [Int], fill: T = 0) {
+        self.name = name
+        self.shape = shape
+        self.count = shape.reduce(1, *)
+        self.pointer = .allocate(capacity: Swift.max(count, 1))
+        pointer.initialize(repeating: fill, count: Swift.max(count, 1))
+    }
+
+    deinit { pointer.deallocate() }
+
+    public var buffer: UnsafeMutableBufferPointer<T> { UnsafeMutableBufferPointer(start: pointer, count: count) }
+
+    /// A copy of the values, row-major.
+    public var values: [T] { Array(buffer) }
+
+    /// Replaces the values; throws if the element count does not match the shape.
+    public func setValues<S: BinaryFloatingPoint>(_ newValues: [S]) throws {
+        guard newValues.count == count else {
+            throw EngineError.tensorSizeMismatch(name: name, shape: shape, found: newValues.count)
+        }
+        for i in 0..<count { pointer[i] = T(newValues[i]) }
+    }
+
+    func fill(_ value: T) { pointer.update(repeating: value, count: count) }
+}
