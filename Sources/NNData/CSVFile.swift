@@ -151,10 +151,14 @@ public final class CSVFile {
             let start = cuts[chunk], stop = cuts[chunk + 1]
             let scanner = RecordScanner(delimiter: delimiter, limits: limits)
             let estimatedRows = max(16, (stop - start) / max(1, 8 * plan.fieldCount))
-            let assembler = RowAssembler(plan: plan, expectedRows: estimatedRows)
+            let assembler = RowAssembler(plan: plan, delimiter: delimiter, limits: limits, expectedRows: estimatedRows)
             var position = start
             do {
                 scanning: while true {
+                    if let next = assembler.addPlainRecord(base, start: position, end: stop, atEndOfInput: true) {
+                        position = next
+                        continue
+                    }
                     switch try scanner.scan(base, start: position, end: stop, atEndOfInput: true) {
                     case .record(let next):
                         if let issue = assembler.add(scanner, base: base) {

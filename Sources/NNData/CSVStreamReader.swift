@@ -115,9 +115,16 @@ public final class CSVStreamReader {
     /// (naming line and column) or, with `skipBadRows`, are counted in `skipped`; structural
     /// problems (quotes, NUL bytes, caps) always throw.
     public func nextBatch(plan: ColumnPlan, maxRows: Int, skipBadRows: Bool = false) throws -> ParsedRows? {
-        let assembler = RowAssembler(plan: plan, expectedRows: min(max(1, maxRows), 1 << 16))
+        let assembler = RowAssembler(plan: plan, delimiter: format.delimiter, limits: format.limits,
+                                     expectedRows: min(max(1, maxRows), 1 << 16))
         var batchSkipped = SkippedRows()
         reading: while assembler.rowCount < maxRows {
+            if let next = assembler.addPlainRecord(buffer, start: start, end: end, atEndOfInput: atEndOfInput) {
+                // A plain record has no quoted line breaks: one line, ended by its terminator (if any).
+                if next > start, buffer[next - 1] == 10 || buffer[next - 1] == 13 { lineAtStart += 1 }
+                start = next
+                continue
+            }
             switch try scanOne() {
             case .record(let next):
                 let line = lineAtStart + scanner.blankLinesSkipped
@@ -193,7 +200,7 @@ public struct LoadedCSV {
     public let plan: ColumnPlan
     public let rows: ParsedRows
     public let byteCount: Int
-    /// SHA-256 of the input's bytes.
+    /// SHA-256 of the input's bytes (empty when not asked for).
     public let sha256: [UInt8]
 }
 
@@ -201,7 +208,7 @@ public struct LoadedCSV {
 /// `pool`; a pipe or standard input ("-") is streamed in bounded blocks. `makePlan` chooses the
 /// columns once the header is known. The result is the same whatever the thread count.
 public func loadCSV(path: String, format: CSVFormat = CSVFormat(), pool: WorkerPool = .serial, skipBadRows: Bool = false,
-                    makePlan: (CSVHeader) throws -> ColumnPlan) throws -> LoadedCSV {
+                    computeSHA256: Bool = true, makePlan: (CSVHeader) throws -> ColumnPlan) throws -> LoadedCSV {
     let descriptor = try openInput(path: path)
     let source = path == "-" ? "<stdin>" : path
     let size: Int?
@@ -216,10 +223,11 @@ public func loadCSV(path: String, format: CSVFormat = CSVFormat(), pool: WorkerP
         let file = try CSVFile(path: path, format: format)
         let plan = try makePlan(file.header)
         let rows = try file.readRows(plan: plan, pool: pool, skipBadRows: skipBadRows)
-        return LoadedCSV(header: file.header, plan: plan, rows: rows, byteCount: file.byteCount, sha256: file.sha256())
+        return LoadedCSV(header: file.header, plan: plan, rows: rows, byteCount: file.byteCount,
+                         sha256: computeSHA256 ? file.sha256() : [])
     }
     let reader = try CSVStreamReader(fileDescriptor: descriptor, source: source, format: format,
-                                     computeSHA256: true, closeWhenDone: true)
+                                     computeSHA256: computeSHA256, closeWhenDone: true)
     let plan = try makePlan(reader.header)
     var parts: [ParsedRows] = []
     while let batch = try reader.nextBatch(plan: plan, maxRows: 1 << 16, skipBadRows: skipBadRows) {
@@ -232,5 +240,5 @@ public func loadCSV(path: String, format: CSVFormat = CSVFormat(), pool: WorkerP
         if reader.skipped.count > 0 { throw CSVError.noValidRows(source: source, skipped: reader.skipped.count) }
         throw format.hasHeader ? CSVError.headerOnly(source: source) : CSVError.emptyFile(source: source)
     }
-    return LoadedCSV(header: reader.header, plan: plan, rows: rows, byteCount: reader.bytesRead, sha256: reader.sha256()!)
+    return LoadedCSV(header: reader.header, plan: plan, rows: rows, byteCount: reader.bytesRead, sha256: reader.sha256() ?? [])
 }

@@ -11,7 +11,23 @@
 import Glibc
 #endif
 
-private let exactPowersOfTen: [Float] = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10]
+/// 10^k for 0 ≤ k ≤ 10, all exact in Float32 (a switch: no global-initialization check per call).
+@inline(__always)
+private func exactPowerOfTen(_ k: Int) -> Float {
+    switch k {
+    case 0: return 1
+    case 1: return 1e1
+    case 2: return 1e2
+    case 3: return 1e3
+    case 4: return 1e4
+    case 5: return 1e5
+    case 6: return 1e6
+    case 7: return 1e7
+    case 8: return 1e8
+    case 9: return 1e9
+    default: return 1e10
+    }
+}
 
 /// Parses `base[start..<end]`; nil when the text does not follow the grammar. Values beyond the
 /// Float32 range give ±infinity (as strtof does); callers decide whether that is acceptable.
@@ -21,8 +37,17 @@ func parseFloat32(_ base: UnsafePointer<UInt8>, start: Int, end: Int) -> Float? 
     var stop = end
     while i < stop && (base[i] == 32 || base[i] == 9) { i += 1 }
     while stop > i && (base[stop - 1] == 32 || base[stop - 1] == 9) { stop -= 1 }
-    if i == stop { return nil }
-    let textStart = i
+    guard let (value, numberEnd) = parseFloat32Prefix(base, start: i, end: stop), numberEnd == stop else { return nil }
+    return value
+}
+
+/// Parses the longest number of the grammar (without surrounding spaces) at `base[start...]`,
+/// reading no further than `end`; returns the value and where the number stops, nil when no
+/// number starts there. The fused row parser uses this directly and checks what follows.
+@inline(__always)
+func parseFloat32Prefix(_ base: UnsafePointer<UInt8>, start: Int, end: Int) -> (Float, Int)? {
+    var i = start
+    guard i < end else { return nil }
     var negative = false
     if base[i] == UInt8(ascii: "-") {
         negative = true
@@ -30,63 +55,53 @@ func parseFloat32(_ base: UnsafePointer<UInt8>, start: Int, end: Int) -> Float? 
     } else if base[i] == UInt8(ascii: "+") {
         i += 1
     }
+    // Digits accumulate into a 64-bit mantissa; with more than 19 digits (leading zeros
+    // included) it may have wrapped, and strtof decides.
     var mantissa: UInt64 = 0
-    var significantDigits = 0
-    var exponent = 0
-    var sawDigit = false
-    var inexactMantissa = false  // more than 19 significant digits: not held exactly
-    while i < stop {
+    let integerStart = i
+    while i < end {
         let digit = base[i] &- 48
         if digit > 9 { break }
-        sawDigit = true
-        if significantDigits < 19 {
+        mantissa = mantissa &* 10 &+ UInt64(digit)
+        i += 1
+    }
+    var digitCount = i - integerStart
+    var exponent = 0
+    if i < end && base[i] == UInt8(ascii: ".") {
+        i += 1
+        let fractionStart = i
+        while i < end {
+            let digit = base[i] &- 48
+            if digit > 9 { break }
             mantissa = mantissa &* 10 &+ UInt64(digit)
-            if mantissa != 0 { significantDigits += 1 }
-        } else {
-            exponent += 1
-            if digit != 0 { inexactMantissa = true }
-        }
-        i += 1
-    }
-    if i < stop && base[i] == UInt8(ascii: ".") {
-        i += 1
-        while i < stop {
-            let digit = base[i] &- 48
-            if digit > 9 { break }
-            sawDigit = true
-            if significantDigits < 19 {
-                mantissa = mantissa &* 10 &+ UInt64(digit)
-                if mantissa != 0 { significantDigits += 1 }
-                exponent -= 1
-            } else if digit != 0 {
-                inexactMantissa = true
-            }
             i += 1
         }
+        digitCount += i - fractionStart
+        exponent = fractionStart - i
     }
-    if !sawDigit { return nil }
-    if i < stop && (base[i] | 0x20) == UInt8(ascii: "e") {
-        i += 1
+    if digitCount == 0 { return nil }
+    if i < end && (base[i] | 0x20) == UInt8(ascii: "e") {
+        var j = i + 1
         var exponentNegative = false
-        if i < stop && (base[i] == UInt8(ascii: "-") || base[i] == UInt8(ascii: "+")) {
-            exponentNegative = base[i] == UInt8(ascii: "-")
-            i += 1
+        if j < end && (base[j] == UInt8(ascii: "-") || base[j] == UInt8(ascii: "+")) {
+            exponentNegative = base[j] == UInt8(ascii: "-")
+            j += 1
         }
+        let exponentStart = j
         var value = 0
-        var sawExponentDigit = false
-        while i < stop {
-            let digit = base[i] &- 48
+        while j < end {
+            let digit = base[j] &- 48
             if digit > 9 { break }
-            sawExponentDigit = true
             if value < 100_000 { value = value * 10 + Int(digit) }
-            i += 1
+            j += 1
         }
-        if !sawExponentDigit { return nil }
+        // "1e" or "1e+" is not a number with an exponent; the caller sees the 'e' as trailing text.
+        if j == exponentStart { return (0, i) }
         exponent += exponentNegative ? -value : value
+        i = j
     }
-    if i != stop { return nil }
-    if mantissa == 0 && !inexactMantissa { return negative ? -0.0 : 0.0 }
-    if !inexactMantissa {
+    if digitCount <= 19 {
+        if mantissa == 0 { return (negative ? -0.0 : 0.0, i) }
         while mantissa > (1 << 24) && mantissa % 10 == 0 {
             mantissa /= 10
             exponent += 1
@@ -94,14 +109,14 @@ func parseFloat32(_ base: UnsafePointer<UInt8>, start: Int, end: Int) -> Float? 
         if mantissa <= (1 << 24) && exponent >= -10 && exponent <= 10 {
             var value = Float(mantissa)
             if exponent >= 0 {
-                value *= exactPowersOfTen[exponent]
+                value *= exactPowerOfTen(exponent)
             } else {
-                value /= exactPowersOfTen[-exponent]
+                value /= exactPowerOfTen(-exponent)
             }
-            return negative ? -value : value
+            return (negative ? -value : value, i)
         }
     }
-    return strtofFallback(base + textStart, count: stop - textStart)
+    return (strtofFallback(base + start, count: i - start), i)
 }
 
 /// strtof on a NUL-terminated copy of already validated text.

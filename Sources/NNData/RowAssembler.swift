@@ -135,25 +135,50 @@ func fieldBytes(_ base: UnsafePointer<UInt8>, _ span: FieldSpan) -> [UInt8] {
 /// Distinct label texts with a cheap lookup for the usual handful of classes.
 final class LabelInterner {
     private(set) var values: [String] = []
-    private var valueBytes: [[UInt8]] = []
+    /// The first few values' bytes, flat, for a linear memcmp search without allocation.
+    private var flat: UnsafeMutablePointer<UInt8>
+    private var flatCapacity = 1024
+    private var flatCount = 0
+    private var flatOffsets: [Int] = [0]
+    private var lastID: Int32 = -1
     private var index: [[UInt8]: Int32] = [:]
+    private let linearLimit = 16
+
+    init() { flat = .allocate(capacity: flatCapacity) }
+    deinit { flat.deallocate() }
+
+    @inline(__always)
+    private func matches(_ id: Int, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        let start = flatOffsets[id], length = flatOffsets[id + 1] - start
+        guard length == bytes.count else { return false }
+        return length == 0 || memcmp(flat + start, bytes.baseAddress!, length) == 0
+    }
 
     /// The id of `bytes`, adding it if new; nil when new and not valid UTF-8.
     func id(of bytes: UnsafeBufferPointer<UInt8>) -> Int32? {
-        if valueBytes.count <= 16 {
-            for (id, candidate) in valueBytes.enumerated() where candidate.count == bytes.count {
-                if bytes.isEmpty { return Int32(id) }
-                let equal = candidate.withUnsafeBufferPointer { memcmp($0.baseAddress!, bytes.baseAddress!, bytes.count) == 0 }
-                if equal { return Int32(id) }
-            }
-        } else if let id = index[Array(bytes)] {
-            return id
+        let linearCount = min(values.count, linearLimit)
+        if lastID >= 0 && Int(lastID) < linearCount && matches(Int(lastID), bytes) { return lastID }
+        for id in 0..<linearCount where matches(id, bytes) {
+            lastID = Int32(id)
+            return lastID
         }
+        if values.count > linearLimit, let id = index[Array(bytes)] { return id }
         guard let text = String(validating: bytes, as: UTF8.self) else { return nil }
         let id = Int32(values.count)
         values.append(text)
-        valueBytes.append(Array(bytes))
         index[Array(bytes)] = id
+        if values.count <= linearLimit {
+            if flatCount + bytes.count > flatCapacity {
+                flatCapacity = 2 * (flatCount + bytes.count)
+                let grown = UnsafeMutablePointer<UInt8>.allocate(capacity: flatCapacity)
+                grown.update(from: flat, count: flatCount)
+                flat.deallocate()
+                flat = grown
+            }
+            if let source = bytes.baseAddress { (flat + flatCount).update(from: source, count: bytes.count) }
+            flatCount += bytes.count
+            flatOffsets.append(flatCount)
+        }
         return id
     }
 }
@@ -172,15 +197,110 @@ final class RowAssembler {
     private(set) var skippedCount = 0
     private(set) var skippedIssues: [RowIssue] = []
 
-    init(plan: ColumnPlan, expectedRows: Int = 1024) {
+    /// roles[c]: feature index of column c, or -1 (label, kept or unused column).
+    private let roles: UnsafeMutablePointer<Int>
+    private let featureColumns: UnsafeMutablePointer<Int>
+    /// The bytes that end an unquoted field, or make the fast path give up (quote, NUL).
+    private let isSpecial: UnsafeMutablePointer<Bool>
+    private let delimiter: UInt8
+    private let limits: CSVLimits
+    /// The fast path handles only plain rows: numeric features and at most a categorical label.
+    private let fastPathApplies: Bool
+
+    init(plan: ColumnPlan, delimiter: UInt8, limits: CSVLimits, expectedRows: Int = 1024) {
         self.plan = plan
+        self.delimiter = delimiter
+        self.limits = limits
         featureCount = plan.featureColumns.count
+        roles = .allocate(capacity: max(1, plan.fieldCount))
+        roles.initialize(repeating: -1, count: max(1, plan.fieldCount))
+        for (k, column) in plan.featureColumns.enumerated() { roles[column] = k }
+        featureColumns = .allocate(capacity: max(1, featureCount))
+        featureColumns.initialize(from: plan.featureColumns, count: featureCount)
+        isSpecial = .allocate(capacity: 256)
+        isSpecial.initialize(repeating: false, count: 256)
+        for byte in [delimiter, UInt8(ascii: "\""), 10, 13, 0] { isSpecial[Int(byte)] = true }
+        fastPathApplies = plan.keepColumns.isEmpty && plan.labelKind == .categorical
         capacityRows = max(16, expectedRows)
         features = .allocate(capacity: capacityRows * max(1, featureCount))
         keep = Array(repeating: [], count: plan.keepColumns.count)
     }
 
-    deinit { features.deallocate() }
+    deinit {
+        features.deallocate()
+        roles.deallocate()
+        featureColumns.deallocate()
+        isSpecial.deallocate()
+    }
+
+    /// Parses one plain record at `start` straight into a row: unquoted fields, numeric features
+    /// that parse, the expected field count, complete within `end`. Returns where the next record
+    /// starts, or nil to let the general path (scanner + `add`) handle it from `start` again,
+    /// which gives the same result for plain records and the proper error otherwise.
+    @inline(__always)
+    func addPlainRecord(_ base: UnsafePointer<UInt8>, start: Int, end: Int, atEndOfInput: Bool) -> Int? {
+        guard fastPathApplies, start < end else { return nil }
+        let first = base[start]
+        if first == 10 || first == 13 { return nil }  // blank lines: the scanner skips them
+        if rowCount == capacityRows { grow() }
+        let row = features + rowCount * featureCount
+        let fieldCount = plan.fieldCount
+        let maxField = limits.maxFieldBytes
+        var labelStart = 0, labelEnd = 0
+        let labelColumn = plan.labelColumn ?? -1
+        var i = start
+        let lastColumn = fieldCount - 1
+        for column in 0..<fieldCount {
+            let fieldStart = i
+            let role = roles[column]
+            if role >= 0 {
+                // A feature: the number itself must reach the field's end.
+                guard let (value, numberEnd) = parseFloat32Prefix(base, start: i, end: end), value.isFinite else { return nil }
+                row[role] = value
+                i = numberEnd
+            } else {
+                while i < end && !isSpecial[Int(base[i])] { i += 1 }
+                if column == labelColumn {
+                    labelStart = fieldStart
+                    labelEnd = i
+                }
+            }
+            if i - fieldStart > maxField { return nil }
+            // The field must end with a delimiter (not the last field) or a line end (the last).
+            if i == end {
+                if !atEndOfInput || column != lastColumn { return nil }
+            } else {
+                let byte = base[i]
+                if column == lastColumn {
+                    if byte != 10 && byte != 13 { return nil }
+                } else {
+                    if byte != delimiter { return nil }
+                    i += 1
+                }
+            }
+        }
+        // i is at the line end (or the end of input).
+        if i < end {
+            if base[i] == 13 {
+                if i + 1 < end {
+                    i += base[i + 1] == 10 ? 2 : 1
+                } else if atEndOfInput {
+                    i += 1
+                } else {
+                    return nil
+                }
+            } else {
+                i += 1
+            }
+        }
+        if i - start > limits.maxRecordBytes { return nil }
+        if labelColumn >= 0 {
+            guard let id = labels.id(of: UnsafeBufferPointer(start: base + labelStart, count: labelEnd - labelStart)) else { return nil }
+            labelIDs.append(id)
+        }
+        rowCount += 1
+        return i
+    }
 
     func recordSkipped(_ issue: RowIssue) {
         skippedCount += 1
@@ -198,7 +318,7 @@ final class RowAssembler {
         if rowCount == capacityRows { grow() }
         let row = features + rowCount * featureCount
         for k in 0..<featureCount {
-            let column = plan.featureColumns[k]
+            let column = featureColumns[k]
             let span = fields[column]
             if let value = parseFloat32(base, start: span.start, end: span.end), value.isFinite {
                 row[k] = value
