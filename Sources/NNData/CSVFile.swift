@@ -204,6 +204,12 @@ public final class CSVFile {
         return rows
     }
 
+    /// Every data record as raw field texts (quotes removed, doubled quotes undone).
+    public func readRecords() throws -> [[String]] {
+        let rows = try readRows(plan: .text(header: header))
+        return (0..<rows.rowCount).map { row in rows.keep.map { $0[row] } }
+    }
+
     /// 1-based line numbers of byte offsets given in ascending order, in one pass.
     private func lineNumbers(ofSortedOffsets offsets: [Int]) -> [Int] {
         var line = 1

@@ -165,4 +165,10 @@ public struct ColumnPlan: Equatable {
                           labelColumn: labelColumn, labelName: labelColumn.map { header.names[$0] }, labelKind: labelKind,
                           keepColumns: keepColumns, keepNames: keepColumns.map { header.names[$0] })
     }
+
+    /// Every column as raw text, no features and no label (for tools that show records as they are).
+    public static func text(header: CSVHeader) -> ColumnPlan {
+        ColumnPlan(fieldCount: header.count, featureColumns: [], featureNames: [], labelColumn: nil, labelName: nil,
+                   keepColumns: Array(0..<header.count), keepNames: header.names)
+    }
 }

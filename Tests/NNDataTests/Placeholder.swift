@@ -1,5 +1,0 @@
-import XCTest
-
-final class NNDataTestsPlaceholder: XCTestCase {
-    func testBuilds() {}
-}
