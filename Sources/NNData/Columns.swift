@@ -132,15 +132,19 @@ public struct ColumnPlan: Equatable {
                                  keep: [ColumnReference] = []) throws -> ColumnPlan {
         var labelColumn: Int? = nil
         if let label {
-            if header.isFromFile || labelRequired {
+            // Without a header a stored label *name* cannot be found; an index (or digits) can.
+            let isIndex: Bool
+            switch label {
+            case .index: isIndex = true
+            case .name(let name): isIndex = Int(name) != nil
+            }
+            if header.isFromFile || isIndex || labelRequired {
                 do {
                     labelColumn = try header.resolve(label)
                 } catch let error as CSVError {
                     if labelRequired { throw error }
                 }
             }
-            // Without a header, a stored label *name* cannot be found; only an explicit index counts.
-            if !header.isFromFile, case .name(let name) = label, Int(name) == nil { labelColumn = nil }
         }
         let keepColumns = try keep.map { try header.resolve($0) }
         var featureColumns: [Int] = []

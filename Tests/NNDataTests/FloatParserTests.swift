@@ -1,0 +1,83 @@
+import XCTest
+@testable import NNData
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The reader's Float32 parser must give exactly strtof's (correctly rounded) bits on every input
+/// its grammar accepts, and reject what the grammar does not.
+final class FloatParserTests: XCTestCase {
+    private func reference(_ text: String) -> Float {
+        strtof(text, nil)
+    }
+
+    private func assertMatchesStrtof(_ text: String, file: StaticString = #filePath, line: UInt = #line) {
+        guard let value = parseFloat32(text) else {
+            XCTFail("rejected \(text)", file: file, line: line)
+            return
+        }
+        let expected = reference(text.trimmingCharacters(in: .whitespaces))
+        XCTAssertEqual(value.bitPattern, expected.bitPattern, "\(text): got \(value), strtof \(expected)", file: file, line: line)
+    }
+
+    func testEdgeCasesAreBitEqualToStrtof() {
+        let cases = [
+            "0", "-0", "+0", "0.0", "-0.0", "00012", "1", "-1", "+1", ".5", "5.", "-.5", "+.5", "0.1", "0.2", "0.3",
+            "1e10", "1e-10", "1E5", "1e+5", "1.5e-3", "3.4028235e38", "3.4028236e38", "1e38", "1e39", "-1e39",
+            "1e-45", "1.4e-45", "7e-46", "1e-46", "1.17549435e-38", "1.1754942e-38", "5e-324", "1e-400", "1e400",
+            "16777216", "16777217", "16777218", "16777219", "33554433", "0.000000001", "123456789", "1234567890123",
+            "1.00000005960464477539062500", "1.0000000596046447753906250000001", "1.00000017881393432617187499",
+            "0.1000000000000000055511151231257827", "3.14159265358979323846264338327950288", "2.7182818284590452354",
+            "9999999999999999999", "99999999999999999999", "18446744073709551615", "18446744073709551616",
+            "0.00000000000000000000000000000000000001", "1.5e-5", "1.23457e-05", "-3.06429", "12.5137", "1e0", "1e-0",
+            "100000000000000000000000000000000000000", "340282356779733661637539395458142568448", "1e000000000010",
+            "0e999999", "0.000e-99999", "4.9e-324", "  7.25", "7.25  ", "\t-3\t", "1.5000000000", "15000000000000000000000",
+        ]
+        for text in cases { assertMatchesStrtof(text) }
+    }
+
+    func testRandomInputsAreBitEqualToStrtof() {
+        var state: UInt64 = 0x1234_5678_9ABC_DEF0
+        func next() -> UInt64 {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return state >> 11
+        }
+        for _ in 0..<40_000 {
+            var text = ""
+            if next() % 3 == 0 { text += next() % 2 == 0 ? "-" : "+" }
+            let integerDigits = Int(next() % 12)
+            for _ in 0..<integerDigits { text += String(next() % 10) }
+            let hasPoint = next() % 2 == 0 || integerDigits == 0
+            if hasPoint {
+                text += "."
+                let fractionDigits = Int(next() % 14) + (integerDigits == 0 ? 1 : 0)
+                for _ in 0..<fractionDigits { text += String(next() % 10) }
+            }
+            if next() % 3 == 0 {
+                text += next() % 2 == 0 ? "e" : "E"
+                let sign = next() % 3
+                if sign == 0 { text += "-" } else if sign == 1 { text += "+" }
+                text += String(next() % 50)
+            }
+            assertMatchesStrtof(text)
+        }
+        // Every Float32 printed with 6 to 9 significant digits (%.6g as pandas' peers write, up to round-trip).
+        for _ in 0..<20_000 {
+            let bits = UInt32(truncatingIfNeeded: next())
+            let value = Float(bitPattern: bits)
+            guard value.isFinite else { continue }
+            for precision in [6, 7, 9] {
+                var buffer = [CChar](repeating: 0, count: 64)
+                _ = withVaList([Double(value)]) { vsnprintf(&buffer, 64, "%.\(precision)g", $0) }
+                assertMatchesStrtof(String(cString: buffer))
+            }
+        }
+    }
+
+    func testNonNumbersAreRejected() {
+        for text in ["", " ", "-", "+", ".", "-.", "e5", "1e", "1e+", "1.2.3", "1,5", "0x10", "nan", "inf", "-inf",
+                     "infinity", "NaN", "1_000", "1 2", "--1", "+-1", "1e5.5", "١", "abc", "1a", "\"1\""] {
+            XCTAssertNil(parseFloat32(text), "accepted \(text)")
+        }
+    }
+}
