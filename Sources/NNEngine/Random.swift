@@ -22,6 +22,20 @@ public struct RandomGenerator {
         (s0, s1, s2, s3) = state
     }
 
+    /// The complete state, so a generator can be saved (e.g. with a checkpoint for `--resume`)
+    /// and continued exactly: four state words, then 1 and the bits of a pending spare normal
+    /// deviate, or 0 and 0.
+    public var savedState: [UInt64] {
+        [s0, s1, s2, s3, spareNormal == nil ? 0 : 1, spareNormal?.bitPattern ?? 0]
+    }
+
+    /// Continues a generator from `savedState`; nil if `saved` is not such a state.
+    public init?(savedState saved: [UInt64]) {
+        guard saved.count == 6, saved[0] | saved[1] | saved[2] | saved[3] != 0, saved[4] <= 1 else { return nil }
+        (s0, s1, s2, s3) = (saved[0], saved[1], saved[2], saved[3])
+        spareNormal = saved[4] == 1 ? Double(bitPattern: saved[5]) : nil
+    }
+
     /// 64 uniformly distributed bits (xoshiro256**).
     public mutating func next() -> UInt64 {
         let result = rotl(s1 &* 5, 7) &* 9
