@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-swift build -c release --product nntrain
-swift build -c release --product nninfer
-swift build -c release --product nninspect
+# End-to-end tests run the release tools, as users run them.
+swift build -c release
+export NNKIT_BIN_DIR="$(swift build -c release --show-bin-path)"
 swift test --parallel

@@ -1,5 +1,0 @@
-import XCTest
-
-final class NNToolsTestsPlaceholder: XCTestCase {
-    func testBuilds() {}
-}
