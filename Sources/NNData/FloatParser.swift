@@ -59,23 +59,13 @@ func parseFloat32Prefix(_ base: UnsafePointer<UInt8>, start: Int, end: Int) -> (
     // included) it may have wrapped, and strtof decides.
     var mantissa: UInt64 = 0
     let integerStart = i
-    while i < end {
-        let digit = base[i] &- 48
-        if digit > 9 { break }
-        mantissa = mantissa &* 10 &+ UInt64(digit)
-        i += 1
-    }
+    accumulateDigits(base, &i, end, &mantissa)
     var digitCount = i - integerStart
     var exponent = 0
     if i < end && base[i] == UInt8(ascii: ".") {
         i += 1
         let fractionStart = i
-        while i < end {
-            let digit = base[i] &- 48
-            if digit > 9 { break }
-            mantissa = mantissa &* 10 &+ UInt64(digit)
-            i += 1
-        }
+        accumulateDigits(base, &i, end, &mantissa)
         digitCount += i - fractionStart
         exponent = fractionStart - i
     }
@@ -107,16 +97,93 @@ func parseFloat32Prefix(_ base: UnsafePointer<UInt8>, start: Int, end: Int) -> (
             exponent += 1
         }
         if mantissa <= (1 << 24) && exponent >= -10 && exponent <= 10 {
-            var value = Float(mantissa)
+            var value: Float
             if exponent >= 0 {
-                value *= exactPowerOfTen(exponent)
+                value = Float(mantissa) * exactPowerOfTen(exponent)
             } else {
-                value /= exactPowerOfTen(-exponent)
+                value = dividedByPowerOfTen(mantissa, -exponent)
             }
             return (negative ? -value : value, i)
         }
     }
     return (strtofFallback(base + start, count: i - start), i)
+}
+
+/// Appends the decimal digits at `base[i...]` (up to `end`) to `mantissa`, advancing `i` past them.
+/// Eight bytes at a time where eight are readable (SWAR: find the leading digits with one mask,
+/// convert them with three multiplications), byte by byte near the end. The mantissa wraps
+/// silently beyond 19 digits; callers count digits and leave such numbers to strtof.
+@inline(__always)
+private func accumulateDigits(_ base: UnsafePointer<UInt8>, _ i: inout Int, _ end: Int, _ mantissa: inout UInt64) {
+    while i + 8 <= end {
+        let bytes = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self).littleEndian
+        // A byte is a digit when its high nibble is 3 both before and after adding 6.
+        let notDigit = ((bytes & 0xF0F0_F0F0_F0F0_F0F0) ^ 0x3030_3030_3030_3030)
+            | (((bytes &+ 0x0606_0606_0606_0606) & 0xF0F0_F0F0_F0F0_F0F0) ^ 0x3030_3030_3030_3030)
+        let count = notDigit == 0 ? 8 : notDigit.trailingZeroBitCount >> 3
+        if count == 0 { return }
+        // Keep the `count` leading digits in the top bytes (zeros below act as leading zeros).
+        var digits = (bytes & 0x0F0F_0F0F_0F0F_0F0F) << UInt64(8 * (8 - count))
+        digits = (digits &* 2561) >> 8
+        digits = ((digits & 0x00FF_00FF_00FF_00FF) &* 6_553_601) >> 16
+        digits = ((digits & 0x0000_FFFF_0000_FFFF) &* 42_949_672_960_001) >> 32
+        mantissa = mantissa &* powerOfTenUInt64(count) &+ digits
+        i += count
+        if count < 8 { return }
+    }
+    while i < end {
+        let digit = base[i] &- 48
+        if digit > 9 { break }
+        mantissa = mantissa &* 10 &+ UInt64(digit)
+        i += 1
+    }
+}
+
+@inline(__always)
+private func powerOfTenUInt64(_ k: Int) -> UInt64 {
+    switch k {
+    case 0: return 1
+    case 1: return 10
+    case 2: return 100
+    case 3: return 1000
+    case 4: return 10000
+    case 5: return 100_000
+    case 6: return 1_000_000
+    case 7: return 10_000_000
+    default: return 100_000_000
+    }
+}
+
+/// m / 10^k correctly rounded to Float32, for m ≤ 2^24 and 1 ≤ k ≤ 10.
+/// Multiplying by a Double reciprocal is within 2 units of the Double's last place of the exact
+/// quotient; rounding that to Float32 is correct unless it lies within that distance of a
+/// halfway point between two floats (29 discarded bits near 0x10000000), where the exact
+/// division decides. (An exhaustive check of every m ≤ 2^24 and k ≤ 10 against the exact
+/// quotient found no case where the product alone rounds wrongly; the guard keeps the argument
+/// independent of that search.)
+@inline(__always)
+private func dividedByPowerOfTen(_ mantissa: UInt64, _ k: Int) -> Float {
+    let approximate = Double(mantissa) * reciprocalPowerOfTen(k)
+    let discarded = approximate.bitPattern & 0x1FFF_FFFF
+    let distance = discarded > 0x1000_0000 ? discarded - 0x1000_0000 : 0x1000_0000 - discarded
+    if distance > 8 { return Float(approximate) }
+    return Float(mantissa) / exactPowerOfTen(k)
+}
+
+@inline(__always)
+private func reciprocalPowerOfTen(_ k: Int) -> Double {
+    switch k {
+    case 1: return 1e-1
+    case 2: return 1e-2
+    case 3: return 1e-3
+    case 4: return 1e-4
+    case 5: return 1e-5
+    case 6: return 1e-6
+    case 7: return 1e-7
+    case 8: return 1e-8
+    case 9: return 1e-9
+    default: return 1e-10
+    }
 }
 
 /// strtof on a NUL-terminated copy of already validated text.

@@ -74,6 +74,28 @@ final class FloatParserTests: XCTestCase {
         }
     }
 
+    /// The fast path's territory, m ≤ 2^24 scaled by 10^-k, k ≤ 10: random mantissas, and mantissas
+    /// that are multiples of 5^k (quotients exactly on or near halfway points between floats).
+    func testFastPathQuotientsAreBitEqualToStrtof() {
+        var state: UInt64 = 99
+        func next() -> UInt64 { state = state &* 6364136223846793005 &+ 1442695040888963407; return state >> 17 }
+        for round in 0..<60_000 {
+            let k = Int(next() % 10) + 1
+            var m = next() % (1 << 24 + 1)
+            if round % 3 == 0 {
+                var five: UInt64 = 1
+                for _ in 0..<k { five *= 5 }
+                m = (m / five) * five + (round % 2 == 0 ? 0 : 1)
+                m = min(m, 1 << 24)
+            }
+            var digits = String(m)
+            while digits.count <= k { digits = "0" + digits }
+            digits.insert(".", at: digits.index(digits.endIndex, offsetBy: -k))
+            assertMatchesStrtof(digits)
+            assertMatchesStrtof(String(m) + "e-" + String(k))
+        }
+    }
+
     func testNonNumbersAreRejected() {
         for text in ["", " ", "-", "+", ".", "-.", "e5", "1e", "1e+", "1.2.3", "1,5", "0x10", "nan", "inf", "-inf",
                      "infinity", "NaN", "1_000", "1 2", "--1", "+-1", "1e5.5", "١", "abc", "1a", "\"1\""] {
