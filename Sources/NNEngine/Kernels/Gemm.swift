@@ -1,12 +1,16 @@
-// Single-precision matrix product, row-major:  C = alpha · op(A) · op(B) + beta · C
+// Matrix products, row-major:  C = alpha · op(A) · op(B) + beta · C
 //   op(A): m × k  (A stored m×k with leading dimension lda, or k×m when transA)
 //   op(B): k × n  (B stored k×n with leading dimension ldb, or n×k when transB)
 //   C:     m × n  (leading dimension ldc)
-// NOTE: placeholder implementation (naive); the kernels issue replaces the body, not the API.
+// beta == 0 overwrites C without reading it; k == 0 gives C = beta · C; m == 0 or n == 0 does nothing.
+// Results are bit-identical for any pool size (see GemmKernel.swift for the summation order).
+// C must not overlap A or B.
 
 import NNParallel
 
 public enum Gemm {
+    /// Single-precision product (cache-blocked, AVX when the build targets it, multi-threaded by
+    /// blocks of C when `pool` has several threads and the product is large enough).
     public static func sgemm(
         transA: Bool, transB: Bool,
         m: Int, n: Int, k: Int,
@@ -17,18 +21,9 @@ public enum Gemm {
         c: UnsafeMutablePointer<Float>, ldc: Int,
         pool: WorkerPool = .serial
     ) {
-        for i in 0..<m {
-            for j in 0..<n {
-                var sum: Float = 0
-                for p in 0..<k {
-                    let av = transA ? a[p * lda + i] : a[i * lda + p]
-                    let bv = transB ? b[j * ldb + p] : b[p * ldb + j]
-                    sum += av * bv
-                }
-                let old = beta == 0 ? 0 : beta * c[i * ldc + j]
-                c[i * ldc + j] = alpha * sum + old
-            }
-        }
+        GemmEngine.run(GemmOperands(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
+                                    a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc),
+                       pool: pool)
     }
 }
 
@@ -44,17 +39,8 @@ extension Gemm {
         c: UnsafeMutablePointer<Double>, ldc: Int,
         pool: WorkerPool = .serial
     ) {
-        for i in 0..<m {
-            for j in 0..<n {
-                var sum: Double = 0
-                for p in 0..<k {
-                    let av = transA ? a[p * lda + i] : a[i * lda + p]
-                    let bv = transB ? b[j * ldb + p] : b[p * ldb + j]
-                    sum += av * bv
-                }
-                let old = beta == 0 ? 0 : beta * c[i * ldc + j]
-                c[i * ldc + j] = alpha * sum + old
-            }
-        }
+        GemmEngine.run(GemmOperands(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
+                                    a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc),
+                       pool: pool)
     }
 }

@@ -1,0 +1,413 @@
+// The GEMM engine behind `Gemm.sgemm` / `Gemm.dgemm`: one generic implementation, specialized for
+// Float (SIMD8<Float>, one AVX register) and Double (SIMD4<Double>).
+//
+// Structure (Goto/BLIS): C is computed in MR × NR tiles (6 × 2 vectors: 6×16 floats, 6×8 doubles),
+// 12 vector accumulators held in registers, one fused multiply-add per accumulator per k step.
+// Large problems pack a KC × NC panel of B and an MC × KC block of A into contiguous per-thread
+// buffers (packing absorbs the transposes and zero-pads edge tiles); small problems read A and B in
+// place.
+//
+// Reproducibility rule, shared by every path: each C element is a sequence of K blocks whose
+// boundaries depend only on k (`kBlocking`); within a block it is one accumulator updated with
+// fused multiply-adds in increasing k, starting from zero; then C = alpha·acc + beta·C for the
+// first block and C = alpha·acc + C for the others. Threads split C only (rows or columns), so the
+// result is bit-identical for any thread count and for every code path (scalar, in-place, packed).
+
+import NNParallel
+
+protocol GemmScalar: BinaryFloatingPoint, SIMDScalar, Codable {
+    /// The 256-bit vector of this scalar.
+    associatedtype Vector: SIMD where Vector.Scalar == Self
+}
+
+extension Float: GemmScalar { typealias Vector = SIMD8<Float> }
+extension Double: GemmScalar { typealias Vector = SIMD4<Double> }
+
+/// Tile and block sizes. Chosen for a core with 32 KiB L1d and 512 KiB L2 (Zen 3, also fine on
+/// Intel client cores): a KC × NR sliver of B (16 KiB) stays in L1, an MC × KC block of A in L2.
+enum GemmBlocking {
+    static let mr = 6
+    static let kc = 256
+    static let mc = 144
+    static let nc = 3072
+    /// Problems with fewer multiply-adds than this run on the calling thread alone.
+    static let minMultiplyAddsPerThread = 1 << 16
+    /// Problems up to this many multiply-adds skip packing (A and B read in place).
+    static let maxInPlaceMultiplyAdds = 1 << 22
+    /// Problems up to this many multiply-adds use the plain scalar loop (no vector set-up cost).
+    static let maxScalarMultiplyAdds = 512
+}
+
+/// The K-block boundaries every path uses: `count` blocks of `size` (the last one shorter).
+@inline(__always)
+func kBlocking(_ k: Int) -> (count: Int, size: Int) {
+    let count = max(1, (k + GemmBlocking.kc - 1) / GemmBlocking.kc)
+    return (count, (k + count - 1) / count)
+}
+
+/// One GEMM call's operands, with op(A) and op(B) described by strides so every path reads them
+/// the same way:  op(A)[i, p] = a[i·aRow + p·aCol],  op(B)[p, j] = b[p·bRow + j·bCol].
+struct GemmOperands<T: GemmScalar> {
+    let m: Int, n: Int, k: Int
+    let alpha: T, beta: T
+    let a: UnsafePointer<T>, aRow: Int, aCol: Int
+    let b: UnsafePointer<T>, bRow: Int, bCol: Int
+    let c: UnsafeMutablePointer<T>, ldc: Int
+
+    init(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: T,
+         a: UnsafePointer<T>, lda: Int, b: UnsafePointer<T>, ldb: Int,
+         beta: T, c: UnsafeMutablePointer<T>, ldc: Int) {
+        self.m = m; self.n = n; self.k = k
+        self.alpha = alpha; self.beta = beta
+        self.a = a; self.aRow = transA ? 1 : lda; self.aCol = transA ? lda : 1
+        self.b = b; self.bRow = transB ? 1 : ldb; self.bCol = transB ? ldb : 1
+        self.c = c; self.ldc = ldc
+    }
+}
+
+/// The three ways to compute a product; all give bit-identical results (the reproducibility rule),
+/// so the choice is purely about speed. Tests force each one.
+enum GemmPath {
+    case scalar, inPlace, packed
+
+    static func choose(m: Int, n: Int, k: Int) -> GemmPath {
+        let multiplyAdds = m * n * k
+        if multiplyAdds <= GemmBlocking.maxScalarMultiplyAdds { return .scalar }
+        if multiplyAdds <= GemmBlocking.maxInPlaceMultiplyAdds && k <= 4 * GemmBlocking.kc { return .inPlace }
+        return .packed
+    }
+}
+
+enum GemmEngine {
+    /// `path` and `threads` override the size-based choices (tests use them on small shapes).
+    static func run<T: GemmScalar>(_ op: GemmOperands<T>, pool: WorkerPool,
+                                   path forcedPath: GemmPath? = nil, threads forcedThreads: Int? = nil) {
+        if op.m <= 0 || op.n <= 0 { return }
+        if op.k <= 0 {
+            scaleC(op)
+            return
+        }
+        let threads = forcedThreads.map { max(1, min($0, pool.threadCount)) }
+            ?? threadsWorthUsing(op.m * op.n * op.k, pool)
+        switch forcedPath ?? GemmPath.choose(m: op.m, n: op.n, k: op.k) {
+        case .scalar: scalar(op)
+        case .inPlace: inPlace(op, pool: pool, threads: threads)
+        case .packed: packed(op, pool: pool, threads: threads)
+        }
+    }
+
+    @inline(__always)
+    static func threadsWorthUsing(_ multiplyAdds: Int, _ pool: WorkerPool) -> Int {
+        max(1, min(pool.threadCount, multiplyAdds / GemmBlocking.minMultiplyAddsPerThread))
+    }
+
+    /// k = 0: C = beta·C (beta = 0 writes zeros, ignoring whatever C held).
+    static func scaleC<T: GemmScalar>(_ op: GemmOperands<T>) {
+        for i in 0..<op.m {
+            let row = op.c + i * op.ldc
+            for j in 0..<op.n { row[j] = op.beta == 0 ? 0 : op.beta * row[j] }
+        }
+    }
+
+    /// Plain loops for tiny products, following the reproducibility rule exactly.
+    static func scalar<T: GemmScalar>(_ op: GemmOperands<T>) {
+        let blocks = kBlocking(op.k)
+        for block in 0..<blocks.count {
+            let p0 = block * blocks.size, p1 = min(op.k, p0 + blocks.size)
+            let beta: T = block == 0 ? op.beta : 1
+            for i in 0..<op.m {
+                for j in 0..<op.n {
+                    var acc: T = 0
+                    for p in p0..<p1 {
+                        acc = acc.addingProduct(op.a[i * op.aRow + p * op.aCol], op.b[p * op.bRow + j * op.bCol])
+                    }
+                    let cij = op.c + i * op.ldc + j
+                    cij.pointee = beta == 0 ? op.alpha * acc : op.alpha * acc + beta * cij.pointee
+                }
+            }
+        }
+    }
+
+    // MARK: In place (small and medium problems)
+
+    /// A read in place, B read in place when its rows are contiguous (not transposed); otherwise,
+    /// and for a partial last column sliver, B is packed once into the caller's scratch.
+    static func inPlace<T: GemmScalar>(_ op: GemmOperands<T>, pool: WorkerPool, threads: Int) {
+        let nr = 2 * T.Vector.scalarCount
+        let rowTiles = (op.m + GemmBlocking.mr - 1) / GemmBlocking.mr
+        let slivers = (op.n + nr - 1) / nr
+        let blocks = kBlocking(op.k)
+        let fullSliversInPlace = op.bCol == 1 ? op.n / nr : 0
+
+        // Packed slivers fullSliversInPlace..<slivers, each a kc × nr panel per K block, laid
+        // out [sliver][k][nr] with kStride nr (K blocks are consecutive in k).
+        let packedSlivers = slivers - fullSliversInPlace
+        var packedB: UnsafeMutablePointer<T>? = nil
+        if packedSlivers > 0 {
+            let raw = GemmScratch.current.buffer(.packedB, bytes: packedSlivers * op.k * nr * MemoryLayout<T>.stride)
+            let panel = raw.bindMemory(to: T.self, capacity: packedSlivers * op.k * nr)
+            for s in 0..<packedSlivers {
+                packBSliver(op, p0: 0, kc: op.k, j0: (fullSliversInPlace + s) * nr, into: panel + s * op.k * nr)
+            }
+            packedB = panel
+        }
+
+        let aRowOffsets = clampedOffsets(rowStride: op.aRow, rows: GemmBlocking.mr)
+        let body = { (sliverRange: Range<Int>, tileRange: Range<Int>) in
+            for block in 0..<blocks.count {
+                let p0 = block * blocks.size, kc = min(op.k, p0 + blocks.size) - p0
+                let beta: T = block == 0 ? op.beta : 1
+                for s in sliverRange {
+                    let j0 = s * nr
+                    let bSliver: UnsafePointer<T>, bStride: Int
+                    if s < fullSliversInPlace {
+                        bSliver = op.b + p0 * op.bRow + j0
+                        bStride = op.bRow
+                    } else {
+                        bSliver = UnsafePointer(packedB! + (s - fullSliversInPlace) * op.k * nr + p0 * nr)
+                        bStride = nr
+                    }
+                    let cols = min(nr, op.n - j0)
+                    for t in tileRange {
+                        let i0 = t * GemmBlocking.mr
+                        let rows = min(GemmBlocking.mr, op.m - i0)
+                        let offsets = rows == GemmBlocking.mr ? aRowOffsets : clampedOffsets(rowStride: op.aRow, rows: rows)
+                        microTile(kc: kc, a: op.a + i0 * op.aRow + p0 * op.aCol, aRowOffsets: offsets, aKStride: op.aCol,
+                                  b: bSliver, bKStride: bStride,
+                                  c: op.c + i0 * op.ldc + j0, ldc: op.ldc, rows: rows, cols: cols,
+                                  alpha: op.alpha, beta: beta)
+                    }
+                }
+            }
+        }
+        if threads <= 1 {
+            body(0..<slivers, 0..<rowTiles)
+        } else if slivers >= threads {
+            pool.parallelFor(total: slivers, parts: threads) { body($0, 0..<rowTiles) }
+        } else {
+            pool.parallelFor(total: rowTiles, parts: threads) { body(0..<slivers, $0) }
+        }
+    }
+
+    // MARK: Packed (large problems)
+
+    static func packed<T: GemmScalar>(_ op: GemmOperands<T>, pool: WorkerPool, threads: Int) {
+        let nr = 2 * T.Vector.scalarCount
+        let mr = GemmBlocking.mr
+        let blocks = kBlocking(op.k)
+        let ncMax = min(GemmBlocking.nc, gemmRoundUp(op.n, nr))
+        let panelCount = blocks.size * ncMax
+        let panel = GemmScratch.current.buffer(.packedB, bytes: panelCount * MemoryLayout<T>.stride)
+            .bindMemory(to: T.self, capacity: panelCount)
+        let usePool = threads > 1 ? pool : WorkerPool.serial
+
+        // Row blocks: as many as needed to stay within MC rows, rounded up to a multiple of the
+        // thread count so threads get equal shares.
+        var rowBlockCount = (op.m + GemmBlocking.mc - 1) / GemmBlocking.mc
+        rowBlockCount = gemmRoundUp(rowBlockCount, threads)
+        let mcSize = gemmRoundUp((op.m + rowBlockCount - 1) / rowBlockCount, mr)
+        rowBlockCount = (op.m + mcSize - 1) / mcSize
+        // Too few rows for every thread: also split the columns.
+        let columnGroups = rowBlockCount >= threads ? 1 : threads
+
+        for jc in stride(from: 0, to: op.n, by: ncMax) {
+            let nc = min(ncMax, op.n - jc)
+            let slivers = (nc + nr - 1) / nr
+            for block in 0..<blocks.count {
+                let p0 = block * blocks.size, kc = min(op.k, p0 + blocks.size) - p0
+                let beta: T = block == 0 ? op.beta : 1
+
+                usePool.parallelFor(total: slivers, parts: threads) { range in
+                    for s in range {
+                        packBSliver(op, p0: p0, kc: kc, j0: jc + s * nr, into: panel + s * kc * nr)
+                    }
+                }
+
+                usePool.parallelFor(rowBlockCount * columnGroups) { item in
+                    let rowBlock = item / columnGroups, group = item % columnGroups
+                    let i0 = rowBlock * mcSize
+                    let mc = min(mcSize, op.m - i0)
+                    let tiles = (mc + mr - 1) / mr
+                    let base = slivers / columnGroups, extra = slivers % columnGroups
+                    let sliverStart = group * base + min(group, extra)
+                    let sliverEnd = sliverStart + base + (group < extra ? 1 : 0)
+                    if sliverStart == sliverEnd { return }
+
+                    let packedA = GemmScratch.current.buffer(.packedA, bytes: tiles * mr * kc * MemoryLayout<T>.stride)
+                        .bindMemory(to: T.self, capacity: tiles * mr * kc)
+                    for t in 0..<tiles {
+                        packATile(op, i0: i0 + t * mr, rowsLeft: mc - t * mr, p0: p0, kc: kc, into: packedA + t * mr * kc)
+                    }
+                    for s in sliverStart..<sliverEnd {
+                        let j0 = jc + s * nr
+                        let cols = min(nr, op.n - j0)
+                        let bSliver = UnsafePointer(panel + s * kc * nr)
+                        for t in 0..<tiles {
+                            let row = i0 + t * mr
+                            microTile(kc: kc, a: UnsafePointer(packedA + t * mr * kc), aRowOffsets: (0, 1, 2, 3, 4, 5), aKStride: mr,
+                                      b: bSliver, bKStride: nr,
+                                      c: op.c + row * op.ldc + j0, ldc: op.ldc, rows: min(mr, op.m - row), cols: cols,
+                                      alpha: op.alpha, beta: beta)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    // MARK: Packing
+
+    /// Packs op(B)[p0..<p0+kc, j0..<j0+nr] as kc rows of nr contiguous values, zero-padding columns
+    /// past n.
+    @inline(__always)
+    static func packBSliver<T: GemmScalar>(_ op: GemmOperands<T>, p0: Int, kc: Int, j0: Int, into dst: UnsafeMutablePointer<T>) {
+        let lanes = T.Vector.scalarCount
+        let nr = 2 * lanes
+        let cols = min(nr, op.n - j0)
+        if op.bCol == 1 && cols == nr {
+            var src = op.b + p0 * op.bRow + j0
+            var out = dst
+            for _ in 0..<kc {
+                let raw = UnsafeRawPointer(src)
+                let low = raw.loadUnaligned(as: T.Vector.self)
+                let high = raw.loadUnaligned(fromByteOffset: lanes * MemoryLayout<T>.stride, as: T.Vector.self)
+                UnsafeMutableRawPointer(out).storeBytes(of: low, as: T.Vector.self)
+                UnsafeMutableRawPointer(out + lanes).storeBytes(of: high, as: T.Vector.self)
+                src += op.bRow
+                out += nr
+            }
+        } else if op.bCol == 1 {
+            for p in 0..<kc {
+                let src = op.b + (p0 + p) * op.bRow + j0
+                let out = dst + p * nr
+                for j in 0..<nr { out[j] = j < cols ? src[j] : 0 }
+            }
+        } else {
+            // Transposed B: each column of op(B) is contiguous in memory.
+            for j in 0..<nr {
+                if j < cols {
+                    let src = op.b + p0 * op.bRow + (j0 + j) * op.bCol
+                    for p in 0..<kc { dst[p * nr + j] = src[p * op.bRow] }
+                } else {
+                    for p in 0..<kc { dst[p * nr + j] = 0 }
+                }
+            }
+        }
+    }
+
+    /// Packs op(A)[i0..<i0+MR, p0..<p0+kc] as kc columns of MR contiguous values, zero-padding rows
+    /// past the block (`rowsLeft` rows remain from i0).
+    @inline(__always)
+    static func packATile<T: GemmScalar>(_ op: GemmOperands<T>, i0: Int, rowsLeft: Int, p0: Int, kc: Int, into dst: UnsafeMutablePointer<T>) {
+        let mr = GemmBlocking.mr
+        let rows = min(mr, rowsLeft)
+        if op.aRow == 1 {
+            // Transposed A: the MR values of one k are contiguous.
+            for p in 0..<kc {
+                let src = op.a + i0 + (p0 + p) * op.aCol
+                let out = dst + p * mr
+                for r in 0..<mr { out[r] = r < rows ? src[r] : 0 }
+            }
+        } else {
+            for r in 0..<mr {
+                if r < rows {
+                    let src = op.a + (i0 + r) * op.aRow + p0 * op.aCol
+                    for p in 0..<kc { dst[p * mr + r] = src[p * op.aCol] }
+                } else {
+                    for p in 0..<kc { dst[p * mr + r] = 0 }
+                }
+            }
+        }
+    }
+
+    /// Offsets of MR rows for reading A in place; rows past `rows` repeat the last valid row so
+    /// every load stays inside A (their results are discarded).
+    @inline(__always)
+    static func clampedOffsets(rowStride: Int, rows: Int) -> (Int, Int, Int, Int, Int, Int) {
+        let last = rows - 1
+        return (0, min(1, last) * rowStride, min(2, last) * rowStride,
+                min(3, last) * rowStride, min(4, last) * rowStride, min(5, last) * rowStride)
+    }
+
+    // MARK: Micro-kernel
+
+    /// C[0..<rows, 0..<cols] = alpha · (A·B) + beta · C for one MR × NR tile, where
+    /// A[r, p] = a[offset_r + p·aKStride] and B[p, 0..<NR] = b[p·bKStride ..< p·bKStride + NR]
+    /// (NR values readable even past `cols`). beta == 0 means C is not read.
+    @inline(__always)
+    static func microTile<T: GemmScalar>(
+        kc: Int,
+        a: UnsafePointer<T>, aRowOffsets: (Int, Int, Int, Int, Int, Int), aKStride: Int,
+        b: UnsafePointer<T>, bKStride: Int,
+        c: UnsafeMutablePointer<T>, ldc: Int, rows: Int, cols: Int,
+        alpha: T, beta: T
+    ) {
+        typealias V = T.Vector
+        let lanes = V.scalarCount
+        let (o0, o1, o2, o3, o4, o5) = aRowOffsets
+        var c00 = V(), c01 = V(), c10 = V(), c11 = V(), c20 = V(), c21 = V()
+        var c30 = V(), c31 = V(), c40 = V(), c41 = V(), c50 = V(), c51 = V()
+        var pa = a, pb = UnsafeRawPointer(b)
+        let highOffset = lanes * MemoryLayout<T>.stride
+        let bStep = bKStride * MemoryLayout<T>.stride
+        for _ in 0..<kc {
+            let b0 = pb.loadUnaligned(as: V.self)
+            let b1 = pb.loadUnaligned(fromByteOffset: highOffset, as: V.self)
+            var x = V(repeating: pa[o0])
+            c00 = c00.addingProduct(x, b0); c01 = c01.addingProduct(x, b1)
+            x = V(repeating: pa[o1])
+            c10 = c10.addingProduct(x, b0); c11 = c11.addingProduct(x, b1)
+            x = V(repeating: pa[o2])
+            c20 = c20.addingProduct(x, b0); c21 = c21.addingProduct(x, b1)
+            x = V(repeating: pa[o3])
+            c30 = c30.addingProduct(x, b0); c31 = c31.addingProduct(x, b1)
+            x = V(repeating: pa[o4])
+            c40 = c40.addingProduct(x, b0); c41 = c41.addingProduct(x, b1)
+            x = V(repeating: pa[o5])
+            c50 = c50.addingProduct(x, b0); c51 = c51.addingProduct(x, b1)
+            pa += aKStride
+            pb += bStep
+        }
+
+        if rows == GemmBlocking.mr && cols == 2 * lanes {
+            storeRow(c, c00, c01, alpha: alpha, beta: beta)
+            storeRow(c + ldc, c10, c11, alpha: alpha, beta: beta)
+            storeRow(c + 2 * ldc, c20, c21, alpha: alpha, beta: beta)
+            storeRow(c + 3 * ldc, c30, c31, alpha: alpha, beta: beta)
+            storeRow(c + 4 * ldc, c40, c41, alpha: alpha, beta: beta)
+            storeRow(c + 5 * ldc, c50, c51, alpha: alpha, beta: beta)
+            return
+        }
+        // Edge tile: spill the accumulators, then update only the valid part of C.
+        withUnsafeTemporaryAllocation(of: V.self, capacity: 12) { tile in
+            tile[0] = c00; tile[1] = c01; tile[2] = c10; tile[3] = c11; tile[4] = c20; tile[5] = c21
+            tile[6] = c30; tile[7] = c31; tile[8] = c40; tile[9] = c41; tile[10] = c50; tile[11] = c51
+            let values = UnsafeRawPointer(tile.baseAddress!).assumingMemoryBound(to: T.self)
+            for r in 0..<rows {
+                let cRow = c + r * ldc
+                let accRow = values + r * 2 * lanes
+                for j in 0..<cols {
+                    cRow[j] = beta == 0 ? alpha * accRow[j] : alpha * accRow[j] + beta * cRow[j]
+                }
+            }
+        }
+    }
+
+    @inline(__always)
+    static func storeRow<V: SIMD>(_ c: UnsafeMutablePointer<V.Scalar>, _ low: V, _ high: V, alpha: V.Scalar, beta: V.Scalar)
+    where V.Scalar: GemmScalar {
+        let raw = UnsafeMutableRawPointer(c)
+        let highOffset = V.scalarCount * MemoryLayout<V.Scalar>.stride
+        let alphaV = V(repeating: alpha)
+        if beta == 0 {
+            raw.storeBytes(of: alphaV * low, as: V.self)
+            raw.storeBytes(of: alphaV * high, toByteOffset: highOffset, as: V.self)
+        } else {
+            let betaV = V(repeating: beta)
+            let oldLow = UnsafeRawPointer(raw).loadUnaligned(as: V.self)
+            let oldHigh = UnsafeRawPointer(raw).loadUnaligned(fromByteOffset: highOffset, as: V.self)
+            raw.storeBytes(of: alphaV * low + betaV * oldLow, as: V.self)
+            raw.storeBytes(of: alphaV * high + betaV * oldHigh, toByteOffset: highOffset, as: V.self)
+        }
+    }
+}

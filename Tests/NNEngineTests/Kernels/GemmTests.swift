@@ -1,0 +1,231 @@
+import XCTest
+@testable import NNEngine
+import NNParallel
+
+/// Checks Gemm.sgemm / Gemm.dgemm (and each internal path) against a naive triple loop that
+/// accumulates in Double, with a rigorous error bound: |error| <= (k + 3)·eps·(|alpha|·Σ|a·b| + |beta·c|).
+final class GemmTests: XCTestCase {
+    /// Odd shapes crossing every tile edge (MR = 6, NR = 16 floats / 8 doubles) and K-block edge (256).
+    static let shapes: [(m: Int, k: Int, n: Int)] = [
+        (1, 1, 1), (7, 13, 5), (33, 65, 17), (100, 1, 3), (1, 300, 1),
+        (6, 16, 16), (5, 15, 15), (12, 7, 32), (13, 9, 33), (18, 257, 8), (19, 513, 31), (145, 20, 17),
+    ]
+    static let transposes = [(false, false), (true, false), (false, true), (true, true)]
+    static let scalings: [(alpha: Double, beta: Double)] = [(1, 0), (0.5, 1), (-2, 0.25)]
+
+    struct Case<T: GemmScalar> {
+        let transA: Bool, transB: Bool
+        let m: Int, n: Int, k: Int
+        let lda: Int, ldb: Int, ldc: Int
+        let alpha: T, beta: T
+        var a: [T], b: [T], c: [T]
+
+        init(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, pad: Int, alpha: T, beta: T, seed: UInt64) {
+            self.transA = transA; self.transB = transB
+            self.m = m; self.n = n; self.k = k
+            lda = (transA ? m : k) + pad
+            ldb = (transB ? k : n) + pad
+            ldc = n + pad
+            self.alpha = alpha; self.beta = beta
+            var state = seed
+            func next() -> T {
+                state = state &* 6364136223846793005 &+ 1442695040888963407
+                return T(Int((state >> 33) % 2001) - 1000) / 1000
+            }
+            a = (0..<(transA ? k : m) * lda).map { _ in next() }
+            b = (0..<(transB ? n : k) * ldb).map { _ in next() }
+            c = (0..<m * ldc).map { _ in next() }
+        }
+
+        func aValue(_ i: Int, _ p: Int) -> Double { Double(transA ? a[p * lda + i] : a[i * lda + p]) }
+        func bValue(_ p: Int, _ j: Int) -> Double { Double(transB ? b[j * ldb + p] : b[p * ldb + j]) }
+
+        /// Runs the product with `run` and returns the resulting C.
+        func compute(_ run: (UnsafePointer<T>, UnsafePointer<T>, UnsafeMutablePointer<T>) -> Void) -> [T] {
+            var out = c
+            a.withUnsafeBufferPointer { pa in
+                b.withUnsafeBufferPointer { pb in
+                    out.withUnsafeMutableBufferPointer { pc in run(pa.baseAddress!, pb.baseAddress!, pc.baseAddress!) }
+                }
+            }
+            return out
+        }
+
+        func operands(_ a: UnsafePointer<T>, _ b: UnsafePointer<T>, _ c: UnsafeMutablePointer<T>) -> GemmOperands<T> {
+            GemmOperands(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
+                         a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+        }
+
+        func check(_ result: [T], epsilon: Double, _ label: String, file: StaticString = #filePath, line: UInt = #line) {
+            var worst = 0.0
+            for i in 0..<m {
+                for j in 0..<ldc {
+                    let got = Double(result[i * ldc + j])
+                    if j >= n {
+                        // Padding past n must be untouched.
+                        if result[i * ldc + j] != c[i * ldc + j] {
+                            XCTFail("\(label): C[\(i), \(j)] in the ldc padding was written", file: file, line: line)
+                            return
+                        }
+                        continue
+                    }
+                    var sum = 0.0, magnitude = 0.0
+                    for p in 0..<k {
+                        sum += aValue(i, p) * bValue(p, j)
+                        magnitude += abs(aValue(i, p) * bValue(p, j))
+                    }
+                    let old = Double(c[i * ldc + j])
+                    let expected = Double(alpha) * sum + (beta == 0 ? 0 : Double(beta) * old)
+                    let bound = Double(k + 3) * epsilon * (abs(Double(alpha)) * magnitude + abs(Double(beta) * old)) + 1e-30
+                    worst = max(worst, abs(got - expected) / bound)
+                    if !(abs(got - expected) <= bound) {
+                        XCTFail("\(label): C[\(i), \(j)] = \(got), expected \(expected) ± \(bound)", file: file, line: line)
+                        return
+                    }
+                }
+            }
+        }
+    }
+
+    func testSgemmMatchesNaiveLoopOnOddShapes() {
+        var seed: UInt64 = 1
+        for (m, k, n) in Self.shapes {
+            for (transA, transB) in Self.transposes {
+                for (index, scaling) in Self.scalings.enumerated() {
+                    seed += 1
+                    let test = Case<Float>(transA: transA, transB: transB, m: m, n: n, k: k, pad: index,
+                                           alpha: Float(scaling.alpha), beta: Float(scaling.beta), seed: seed)
+                    let label = "sgemm \(m)x\(k)x\(n) transA=\(transA) transB=\(transB) alpha=\(scaling.alpha) beta=\(scaling.beta) pad=\(index)"
+                    let result = test.compute { a, b, c in
+                        Gemm.sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: test.alpha,
+                                   a: a, lda: test.lda, b: b, ldb: test.ldb, beta: test.beta, c: c, ldc: test.ldc)
+                    }
+                    test.check(result, epsilon: Double(Float.ulpOfOne), label)
+                }
+            }
+        }
+    }
+
+    func testDgemmMatchesNaiveLoopOnOddShapes() {
+        var seed: UInt64 = 100
+        for (m, k, n) in Self.shapes {
+            for (transA, transB) in Self.transposes {
+                seed += 1
+                let scaling = Self.scalings[Int(seed % 3)]
+                let test = Case<Double>(transA: transA, transB: transB, m: m, n: n, k: k, pad: Int(seed % 2),
+                                        alpha: scaling.alpha, beta: scaling.beta, seed: seed)
+                let result = test.compute { a, b, c in
+                    Gemm.dgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: test.alpha,
+                               a: a, lda: test.lda, b: b, ldb: test.ldb, beta: test.beta, c: c, ldc: test.ldc)
+                }
+                test.check(result, epsilon: Double.ulpOfOne, "dgemm \(m)x\(k)x\(n) transA=\(transA) transB=\(transB)")
+            }
+        }
+    }
+
+    /// Every path gives the same bits as every other path, with 1, 2 or 3 threads, for both types:
+    /// the summation order depends on k only.
+    func testAllPathsAndThreadCountsAreBitIdentical() {
+        let pools = [WorkerPool.serial, WorkerPool(threads: 2), WorkerPool(threads: 3)]
+        let shapes = Self.shapes + [(7, 3, 3100), (40, 600, 50), (150, 30, 70)]
+        var seed: UInt64 = 500
+        for (m, k, n) in shapes {
+            for (transA, transB) in Self.transposes {
+                seed += 1
+                let test = Case<Float>(transA: transA, transB: transB, m: m, n: n, k: k, pad: 1,
+                                       alpha: 0.75, beta: seed % 2 == 0 ? 0 : 0.5, seed: seed)
+                let reference = test.compute { a, b, c in
+                    GemmEngine.run(test.operands(a, b, c), pool: .serial, path: .scalar)
+                }
+                test.check(reference, epsilon: Double(Float.ulpOfOne), "scalar path \(m)x\(k)x\(n)")
+                for path in [GemmPath.inPlace, .packed] {
+                    for pool in pools {
+                        let result = test.compute { a, b, c in
+                            GemmEngine.run(test.operands(a, b, c), pool: pool, path: path, threads: pool.threadCount)
+                        }
+                        XCTAssertEqual(result, reference, "\(path) with \(pool.threadCount) threads, \(m)x\(k)x\(n) transA=\(transA) transB=\(transB)")
+                    }
+                }
+                let public2 = test.compute { a, b, c in
+                    Gemm.sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: test.alpha, a: a, lda: test.lda,
+                               b: b, ldb: test.ldb, beta: test.beta, c: c, ldc: test.ldc, pool: pools[1])
+                }
+                XCTAssertEqual(public2, reference, "sgemm with 2 threads \(m)x\(k)x\(n)")
+            }
+        }
+        // Double: the same rule.
+        let test = Case<Double>(transA: true, transB: false, m: 29, n: 19, k: 270, pad: 2, alpha: 1.5, beta: 1, seed: 9)
+        let reference = test.compute { a, b, c in GemmEngine.run(test.operands(a, b, c), pool: .serial, path: .scalar) }
+        for path in [GemmPath.inPlace, .packed] {
+            let result = test.compute { a, b, c in GemmEngine.run(test.operands(a, b, c), pool: pools[1], path: path, threads: 2) }
+            XCTAssertEqual(result, reference, "dgemm \(path)")
+        }
+    }
+
+    /// Large enough for the default choice to use the packed path and both threads.
+    func testLargeProductTwoThreadsBitIdenticalAndCorrect() {
+        let test = Case<Float>(transA: false, transB: true, m: 130, n: 200, k: 300, pad: 0, alpha: 1, beta: 0, seed: 77)
+        XCTAssertEqual(GemmPath.choose(m: 130, n: 200, k: 300), .packed)
+        let one = test.compute { a, b, c in
+            Gemm.sgemm(transA: false, transB: true, m: 130, n: 200, k: 300, alpha: 1, a: a, lda: test.lda,
+                       b: b, ldb: test.ldb, beta: 0, c: c, ldc: test.ldc)
+        }
+        let pool = WorkerPool(threads: 2)
+        let two = test.compute { a, b, c in
+            Gemm.sgemm(transA: false, transB: true, m: 130, n: 200, k: 300, alpha: 1, a: a, lda: test.lda,
+                       b: b, ldb: test.ldb, beta: 0, c: c, ldc: test.ldc, pool: pool)
+        }
+        XCTAssertEqual(one, two)
+        test.check(two, epsilon: Double(Float.ulpOfOne), "130x300x200 packed")
+    }
+
+    func testBetaZeroIgnoresNaNInC() {
+        var c = [Float](repeating: .nan, count: 7 * 9)
+        let a = [Float](repeating: 1, count: 7 * 4), b = [Float](repeating: 2, count: 4 * 9)
+        for path in [GemmPath.scalar, .inPlace, .packed] {
+            c = [Float](repeating: .nan, count: 7 * 9)
+            a.withUnsafeBufferPointer { pa in
+                b.withUnsafeBufferPointer { pb in
+                    c.withUnsafeMutableBufferPointer { pc in
+                        let op = GemmOperands(transA: false, transB: false, m: 7, n: 9, k: 4, alpha: 1, a: pa.baseAddress!, lda: 4,
+                                              b: pb.baseAddress!, ldb: 9, beta: 0, c: pc.baseAddress!, ldc: 9)
+                        GemmEngine.run(op, pool: .serial, path: path)
+                    }
+                }
+            }
+            XCTAssertEqual(c, [Float](repeating: 8, count: 7 * 9), "\(path)")
+        }
+    }
+
+    func testEmptyDimensions() {
+        let a: [Float] = [1, 2, 3], b: [Float] = [4, 5, 6]
+        var c: [Float] = [10, 20, 30, 40]
+        // k = 0: C = beta · C.
+        Gemm.sgemm(transA: false, transB: false, m: 2, n: 2, k: 0, alpha: 1, a: a, lda: 1, b: b, ldb: 2,
+                   beta: 0.5, c: &c, ldc: 2)
+        XCTAssertEqual(c, [5, 10, 15, 20])
+        Gemm.sgemm(transA: false, transB: false, m: 2, n: 2, k: 0, alpha: 1, a: a, lda: 1, b: b, ldb: 2,
+                   beta: 0, c: &c, ldc: 2)
+        XCTAssertEqual(c, [0, 0, 0, 0])
+        // m = 0 or n = 0: nothing is written.
+        c = [10, 20, 30, 40]
+        Gemm.sgemm(transA: false, transB: false, m: 0, n: 2, k: 3, alpha: 1, a: a, lda: 3, b: b, ldb: 2,
+                   beta: 0, c: &c, ldc: 2)
+        Gemm.sgemm(transA: false, transB: false, m: 2, n: 0, k: 3, alpha: 1, a: a, lda: 3, b: b, ldb: 1,
+                   beta: 0, c: &c, ldc: 2)
+        XCTAssertEqual(c, [10, 20, 30, 40])
+    }
+
+    func testKBlockingDependsOnlyOnK() {
+        XCTAssertEqual(kBlocking(1).count, 1)
+        XCTAssertEqual(kBlocking(256).count, 1)
+        XCTAssertEqual(kBlocking(257).count, 2)
+        XCTAssertEqual(kBlocking(784).size, 196)
+        for k in [1, 255, 256, 257, 784, 1024, 1500] {
+            let (count, size) = kBlocking(k)
+            XCTAssertLessThanOrEqual(size, GemmBlocking.kc)
+            XCTAssertGreaterThanOrEqual(count * size, k)
+            XCTAssertLessThan((count - 1) * size, k, "k = \(k): the last block is empty")
+        }
+    }
+}
