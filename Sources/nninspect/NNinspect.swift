@@ -1,6 +1,0 @@
-import NNCLI
-
-@main
-struct Main {
-    static func main() { print("nninspect: not yet built") }
-}
