@@ -2,5 +2,5 @@ import NNCLI
 
 @main
 struct Main {
-    static func main() { print("nntrain: not yet built") }
+    static func main() { TrainCommand.main() }
 }
