@@ -11,22 +11,31 @@
 import Glibc
 #endif
 
-/// 10^k for 0 ≤ k ≤ 10, all exact in Float32 (a switch: no global-initialization check per call).
-@inline(__always)
-private func exactPowerOfTen(_ k: Int) -> Float {
-    switch k {
-    case 0: return 1
-    case 1: return 1e1
-    case 2: return 1e2
-    case 3: return 1e3
-    case 4: return 1e4
-    case 5: return 1e5
-    case 6: return 1e6
-    case 7: return 1e7
-    case 8: return 1e8
-    case 9: return 1e9
-    default: return 1e10
-    }
+
+/// Powers of ten as plain memory: table loads instead of switch jump tables (indirect branches
+/// that mispredict when exponents vary), and no global-initialization check per number — the
+/// row parser fetches `shared` once and passes it down.
+struct DecimalTables {
+    /// 10^k, k = 0…19.
+    let integerPowers: UnsafePointer<UInt64>
+    /// 10^k, k = 0…10 (all exact in Float32).
+    let floatPowers: UnsafePointer<Float>
+    /// 10^-k rounded to Double, k = 0…10.
+    let reciprocals: UnsafePointer<Double>
+
+    static let shared: DecimalTables = {
+        let integers = UnsafeMutablePointer<UInt64>.allocate(capacity: 20)
+        var power: UInt64 = 1
+        for k in 0..<20 {
+            integers[k] = power
+            if k < 19 { power *= 10 }
+        }
+        let floats = UnsafeMutablePointer<Float>.allocate(capacity: 11)
+        floats.initialize(from: [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10], count: 11)
+        let reciprocals = UnsafeMutablePointer<Double>.allocate(capacity: 11)
+        reciprocals.initialize(from: [1, 1e-1, 1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8, 1e-9, 1e-10], count: 11)
+        return DecimalTables(integerPowers: integers, floatPowers: floats, reciprocals: reciprocals)
+    }()
 }
 
 /// Parses `base[start..<end]`; nil when the text does not follow the grammar. Values beyond the
@@ -37,7 +46,8 @@ func parseFloat32(_ base: UnsafePointer<UInt8>, start: Int, end: Int) -> Float? 
     var stop = end
     while i < stop && (base[i] == 32 || base[i] == 9) { i += 1 }
     while stop > i && (base[stop - 1] == 32 || base[stop - 1] == 9) { stop -= 1 }
-    guard let (value, numberEnd) = parseFloat32Prefix(base, start: i, end: stop), numberEnd == stop else { return nil }
+    guard let (value, numberEnd) = parseFloat32Prefix(base, start: i, end: stop, tables: DecimalTables.shared),
+          numberEnd == stop else { return nil }
     return value
 }
 
@@ -45,27 +55,24 @@ func parseFloat32(_ base: UnsafePointer<UInt8>, start: Int, end: Int) -> Float? 
 /// reading no further than `end`; returns the value and where the number stops, nil when no
 /// number starts there. The fused row parser uses this directly and checks what follows.
 @inline(__always)
-func parseFloat32Prefix(_ base: UnsafePointer<UInt8>, start: Int, end: Int) -> (Float, Int)? {
+func parseFloat32Prefix(_ base: UnsafePointer<UInt8>, start: Int, end: Int, tables: DecimalTables) -> (Float, Int)? {
     var i = start
     guard i < end else { return nil }
-    var negative = false
-    if base[i] == UInt8(ascii: "-") {
-        negative = true
-        i += 1
-    } else if base[i] == UInt8(ascii: "+") {
-        i += 1
-    }
+    // Branch-free sign: data signs are random, a branch on them would mispredict half the time.
+    let first = base[i]
+    let negative = first == UInt8(ascii: "-")
+    i &+= (negative || first == UInt8(ascii: "+")) ? 1 : 0
     // Digits accumulate into a 64-bit mantissa; with more than 19 digits (leading zeros
     // included) it may have wrapped, and strtof decides.
     var mantissa: UInt64 = 0
     let integerStart = i
-    accumulateDigits(base, &i, end, &mantissa)
+    accumulateDigits(base, &i, end, &mantissa, tables)
     var digitCount = i - integerStart
     var exponent = 0
     if i < end && base[i] == UInt8(ascii: ".") {
         i += 1
         let fractionStart = i
-        accumulateDigits(base, &i, end, &mantissa)
+        accumulateDigits(base, &i, end, &mantissa, tables)
         digitCount += i - fractionStart
         exponent = fractionStart - i
     }
@@ -99,11 +106,11 @@ func parseFloat32Prefix(_ base: UnsafePointer<UInt8>, start: Int, end: Int) -> (
         if mantissa <= (1 << 24) && exponent >= -10 && exponent <= 10 {
             var value: Float
             if exponent >= 0 {
-                value = Float(mantissa) * exactPowerOfTen(exponent)
+                value = Float(mantissa) * tables.floatPowers[exponent]
             } else {
-                value = dividedByPowerOfTen(mantissa, -exponent)
+                value = dividedByPowerOfTen(mantissa, -exponent, tables)
             }
-            return (negative ? -value : value, i)
+            return (Float(bitPattern: value.bitPattern | (negative ? 0x8000_0000 : 0)), i)
         }
     }
     return (strtofFallback(base + start, count: i - start), i)
@@ -114,7 +121,8 @@ func parseFloat32Prefix(_ base: UnsafePointer<UInt8>, start: Int, end: Int) -> (
 /// convert them with three multiplications), byte by byte near the end. The mantissa wraps
 /// silently beyond 19 digits; callers count digits and leave such numbers to strtof.
 @inline(__always)
-private func accumulateDigits(_ base: UnsafePointer<UInt8>, _ i: inout Int, _ end: Int, _ mantissa: inout UInt64) {
+private func accumulateDigits(_ base: UnsafePointer<UInt8>, _ i: inout Int, _ end: Int, _ mantissa: inout UInt64,
+                              _ tables: DecimalTables) {
     while i + 8 <= end {
         let bytes = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self).littleEndian
         // A byte is a digit when its high nibble is 3 both before and after adding 6.
@@ -123,11 +131,11 @@ private func accumulateDigits(_ base: UnsafePointer<UInt8>, _ i: inout Int, _ en
         let count = notDigit == 0 ? 8 : notDigit.trailingZeroBitCount >> 3
         if count == 0 { return }
         // Keep the `count` leading digits in the top bytes (zeros below act as leading zeros).
-        var digits = (bytes & 0x0F0F_0F0F_0F0F_0F0F) << UInt64(8 * (8 - count))
+        var digits = (bytes & 0x0F0F_0F0F_0F0F_0F0F) &<< UInt64(8 * (8 - count))
         digits = (digits &* 2561) >> 8
         digits = ((digits & 0x00FF_00FF_00FF_00FF) &* 6_553_601) >> 16
         digits = ((digits & 0x0000_FFFF_0000_FFFF) &* 42_949_672_960_001) >> 32
-        mantissa = mantissa &* powerOfTenUInt64(count) &+ digits
+        mantissa = mantissa &* tables.integerPowers[count] &+ digits
         i += count
         if count < 8 { return }
     }
@@ -139,20 +147,6 @@ private func accumulateDigits(_ base: UnsafePointer<UInt8>, _ i: inout Int, _ en
     }
 }
 
-@inline(__always)
-private func powerOfTenUInt64(_ k: Int) -> UInt64 {
-    switch k {
-    case 0: return 1
-    case 1: return 10
-    case 2: return 100
-    case 3: return 1000
-    case 4: return 10000
-    case 5: return 100_000
-    case 6: return 1_000_000
-    case 7: return 10_000_000
-    default: return 100_000_000
-    }
-}
 
 /// m / 10^k correctly rounded to Float32, for m ≤ 2^24 and 1 ≤ k ≤ 10.
 /// Multiplying by a Double reciprocal is within 2 units of the Double's last place of the exact
@@ -162,29 +156,14 @@ private func powerOfTenUInt64(_ k: Int) -> UInt64 {
 /// quotient found no case where the product alone rounds wrongly; the guard keeps the argument
 /// independent of that search.)
 @inline(__always)
-private func dividedByPowerOfTen(_ mantissa: UInt64, _ k: Int) -> Float {
-    let approximate = Double(mantissa) * reciprocalPowerOfTen(k)
+private func dividedByPowerOfTen(_ mantissa: UInt64, _ k: Int, _ tables: DecimalTables) -> Float {
+    let approximate = Double(mantissa) * tables.reciprocals[k]
     let discarded = approximate.bitPattern & 0x1FFF_FFFF
     let distance = discarded > 0x1000_0000 ? discarded - 0x1000_0000 : 0x1000_0000 - discarded
     if distance > 8 { return Float(approximate) }
-    return Float(mantissa) / exactPowerOfTen(k)
+    return Float(mantissa) / tables.floatPowers[k]
 }
 
-@inline(__always)
-private func reciprocalPowerOfTen(_ k: Int) -> Double {
-    switch k {
-    case 1: return 1e-1
-    case 2: return 1e-2
-    case 3: return 1e-3
-    case 4: return 1e-4
-    case 5: return 1e-5
-    case 6: return 1e-6
-    case 7: return 1e-7
-    case 8: return 1e-8
-    case 9: return 1e-9
-    default: return 1e-10
-    }
-}
 
 /// strtof on a NUL-terminated copy of already validated text.
 @inline(never)

@@ -206,6 +206,7 @@ final class RowAssembler {
     private let limits: CSVLimits
     /// The fast path handles only plain rows: numeric features and at most a categorical label.
     private let fastPathApplies: Bool
+    private let tables = DecimalTables.shared
 
     init(plan: ColumnPlan, delimiter: UInt8, limits: CSVLimits, expectedRows: Int = 1024) {
         self.plan = plan
@@ -255,7 +256,7 @@ final class RowAssembler {
             let role = roles[column]
             if role >= 0 {
                 // A feature: the number itself must reach the field's end.
-                guard let (value, numberEnd) = parseFloat32Prefix(base, start: i, end: end), value.isFinite else { return nil }
+                guard let (value, numberEnd) = parseFloat32Prefix(base, start: i, end: end, tables: tables), value.isFinite else { return nil }
                 row[role] = value
                 i = numberEnd
             } else {

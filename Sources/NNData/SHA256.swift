@@ -76,20 +76,33 @@ public struct SHA256 {
                 w[t] = w[t - 16] &+ s0 &+ w[t - 7] &+ s1
             }
             var (a, b, c, d, e, f, g, h) = state
-            for t in 0..<64 {
-                let s1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)
-                let choice = (e & f) ^ (~e & g)
-                let t1 = h &+ s1 &+ choice &+ roundConstants[t] &+ w[t]
-                let s0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)
-                let majority = (a & b) ^ (a & c) ^ (b & c)
-                let t2 = s0 &+ majority
-                h = g; g = f; f = e; e = d &+ t1
-                d = c; c = b; b = a; a = t1 &+ t2
+            // Eight rounds per iteration with the variables renamed instead of shifted.
+            var t = 0
+            while t < 64 {
+                sha256Round(a, b, c, &d, e, f, g, &h, roundConstants[t] &+ w[t])
+                sha256Round(h, a, b, &c, d, e, f, &g, roundConstants[t + 1] &+ w[t + 1])
+                sha256Round(g, h, a, &b, c, d, e, &f, roundConstants[t + 2] &+ w[t + 2])
+                sha256Round(f, g, h, &a, b, c, d, &e, roundConstants[t + 3] &+ w[t + 3])
+                sha256Round(e, f, g, &h, a, b, c, &d, roundConstants[t + 4] &+ w[t + 4])
+                sha256Round(d, e, f, &g, h, a, b, &c, roundConstants[t + 5] &+ w[t + 5])
+                sha256Round(c, d, e, &f, g, h, a, &b, roundConstants[t + 6] &+ w[t + 6])
+                sha256Round(b, c, d, &e, f, g, h, &a, roundConstants[t + 7] &+ w[t + 7])
+                t += 8
             }
             state = (state.0 &+ a, state.1 &+ b, state.2 &+ c, state.3 &+ d,
                      state.4 &+ e, state.5 &+ f, state.6 &+ g, state.7 &+ h)
         }
     }
+}
+
+/// One SHA-256 round: d += T1, h = T1 + T2 (the caller rotates the names).
+@inline(__always)
+private func sha256Round(_ a: UInt32, _ b: UInt32, _ c: UInt32, _ d: inout UInt32,
+                         _ e: UInt32, _ f: UInt32, _ g: UInt32, _ h: inout UInt32, _ constantPlusWord: UInt32) {
+    let t1 = h &+ (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) &+ (g ^ (e & (f ^ g))) &+ constantPlusWord
+    let t2 = (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) &+ ((a & b) | (c & (a | b)))
+    d = d &+ t1
+    h = t1 &+ t2
 }
 
 @inline(__always) private func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { (x >> n) | (x << (32 - n)) }
