@@ -136,6 +136,12 @@ extension JSONValue {
         let end = Int(json_tokener_get_parse_end(tokener))
         guard error == json_tokener_success else {
             if let root { json_object_put(root) }
+            // Strict json-c also fails on bytes after a complete value: report those as trailing bytes.
+            if let valueEnd = topLevelValueEnd(bytes), valueEnd < bytes.count,
+               let garbage = bytes[valueEnd...].firstIndex(where: { !isJSONWhitespace($0) }), garbage <= end,
+               (try? parse(UnsafeBufferPointer(rebasing: bytes[..<valueEnd]), maxDepth: maxDepth)) != nil {
+                throw JSONError.trailingBytes(offset: garbage)
+            }
             switch error {
             case json_tokener_error_depth: throw JSONError.tooDeep(maxDepth: maxDepth)
             case json_tokener_error_parse_utf8_string: throw JSONError.invalidUTF8(offset: end)
@@ -152,6 +158,31 @@ extension JSONValue {
         let keyCounts = try ObjectKeyScan(bytes[..<end])
         var converter = Converter(scan: keyCounts)
         return try converter.convert(root, path: "$")
+    }
+
+    /// Where a top-level object or array ends (just past its closing bracket), by bracket matching
+    /// outside strings; nil for scalars or unbalanced text.
+    fileprivate static func topLevelValueEnd(_ bytes: UnsafeBufferPointer<UInt8>) -> Int? {
+        guard let start = bytes.firstIndex(where: { !isJSONWhitespace($0) }),
+              bytes[start] == UInt8(ascii: "{") || bytes[start] == UInt8(ascii: "[") else { return nil }
+        var depth = 0
+        var i = start
+        while i < bytes.count {
+            switch bytes[i] {
+            case UInt8(ascii: "\""):
+                i += 1
+                while i < bytes.count && bytes[i] != UInt8(ascii: "\"") { i += bytes[i] == UInt8(ascii: "\\") ? 2 : 1 }
+            case UInt8(ascii: "{"), UInt8(ascii: "["):
+                depth += 1
+            case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                depth -= 1
+                if depth == 0 { return i + 1 }
+            default:
+                break
+            }
+            i += 1
+        }
+        return nil
     }
 
     fileprivate static func isJSONWhitespace(_ byte: UInt8) -> Bool {
@@ -185,6 +216,9 @@ private struct ObjectKeyScan {
                 expectingKey = false
             case UInt8(ascii: ","):
                 expectingKey = (open.last ?? -1) >= 0
+            case UInt8(ascii: "'"):
+                // Outside a double-quoted string: json-c accepted a single-quoted string, JSON does not.
+                throw JSONError.syntax(message: "single-quoted string", offset: i)
             case UInt8(ascii: "\""):
                 let start = i + 1
                 i += 1

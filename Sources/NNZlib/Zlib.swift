@@ -182,6 +182,13 @@ public enum Zlib {
         var outputLeft = output.count
         var outputPointer = output.baseAddress?.assumingMemoryBound(to: UInt8.self)
         var produced = 0
+        // Once `output` is full, inflate continues into a 1-byte probe: if the stream writes it, it is
+        // too long; if it ends without writing, the size was hit exactly. (zlib may need one more call
+        // after filling the output to see the end-of-stream code.)
+        let probe = UnsafeMutablePointer<UInt8>.allocate(capacity: 1)
+        defer { probe.deallocate() }
+        var probing = false
+        var stalls = 0
         while true {
             if stream.avail_in == 0 && inputLeft > 0 {
                 let step = min(inputLeft, 1 << 30)
@@ -190,30 +197,39 @@ public enum Zlib {
                 inputPointer = inputPointer.map { $0 + step }
                 inputLeft -= step
             }
-            if stream.avail_out == 0 && outputLeft > 0 {
-                let step = min(outputLeft, 1 << 30)
-                stream.next_out = outputPointer
-                stream.avail_out = UInt32(step)
-                outputPointer = outputPointer.map { $0 + step }
-                outputLeft -= step
+            if stream.avail_out == 0 {
+                if outputLeft > 0 {
+                    let step = min(outputLeft, 1 << 30)
+                    stream.next_out = outputPointer
+                    stream.avail_out = UInt32(step)
+                    outputPointer = outputPointer.map { $0 + step }
+                    outputLeft -= step
+                } else if !probing {
+                    probing = true
+                    stream.next_out = probe
+                    stream.avail_out = 1
+                }
             }
+            let availInBefore = stream.avail_in
             let availOutBefore = stream.avail_out
             status = CZlib.inflate(&stream, Z_NO_FLUSH)
-            produced += Int(availOutBefore - stream.avail_out)
+            if probing {
+                if stream.avail_out == 0 { throw ZlibError.outputTooLong(limit: output.count) }
+            } else {
+                produced += Int(availOutBefore - stream.avail_out)
+            }
             switch status {
             case Z_STREAM_END:
                 let unused = Int(stream.avail_in) + inputLeft
                 guard unused == 0 else { throw ZlibError.trailingInput(unused: unused) }
                 return produced
-            case Z_OK:
-                continue
-            case Z_BUF_ERROR:
-                // No progress possible: either output is full (and the stream wants more room) or input ran out.
-                if stream.avail_out == 0 && outputLeft == 0 {
-                    throw ZlibError.outputTooLong(limit: output.count)
+            case Z_OK, Z_BUF_ERROR:
+                if stream.avail_in == 0 && inputLeft == 0 && (status == Z_BUF_ERROR || availInBefore == 0) {
+                    throw ZlibError.truncatedStream(produced: produced)
                 }
-                if stream.avail_in == 0 && inputLeft == 0 { throw ZlibError.truncatedStream(produced: produced) }
-                continue
+                // No progress twice in a row cannot happen with valid buffers; never loop forever.
+                stalls = (availInBefore == stream.avail_in && availOutBefore == stream.avail_out) ? stalls + 1 : 0
+                if stalls > 2 { throw ZlibError.corrupt(message: "inflate made no progress") }
             case Z_NEED_DICT:
                 throw ZlibError.corrupt(message: "stream needs a preset dictionary")
             case Z_MEM_ERROR:

@@ -1,5 +1,0 @@
-import XCTest
-
-final class NNFormatTestsPlaceholder: XCTestCase {
-    func testBuilds() {}
-}
