@@ -1,0 +1,132 @@
+import NNData
+import NNFormat
+import NNParallel
+
+/// One `nninfer` run from paths to files: load and verify the model, stream the predictions,
+/// then write the metrics JSON and the HTML report. The command-line tool is a thin wrapper.
+public struct InferenceSession {
+    public var modelPath: String
+    /// "-" for standard input.
+    public var dataPath: String
+    public var csvFormat: CSVFormat
+    public var options: InferenceOptions
+    /// nil: standard output.
+    public var outputPath: String?
+    public var metricsPath: String?
+    public var reportPath: String?
+    public var threads: Int
+
+    public init(modelPath: String, dataPath: String, csvFormat: CSVFormat, options: InferenceOptions,
+                outputPath: String? = nil, metricsPath: String? = nil, reportPath: String? = nil, threads: Int = 1) {
+        self.modelPath = modelPath
+        self.dataPath = dataPath
+        self.csvFormat = csvFormat
+        self.options = options
+        self.outputPath = outputPath
+        self.metricsPath = metricsPath
+        self.reportPath = reportPath
+        self.threads = threads
+    }
+
+    /// The model a checkpoint file holds, checked against its verification vectors.
+    public static func loadModel(path: String, pool: WorkerPool) throws -> Model {
+        let checkpoint = try CheckpointReader.read(path: path)
+        let model = try Model(checkpoint: checkpoint, source: path, pool: pool)
+        try verify(model, against: checkpoint, source: path)
+        return model
+    }
+
+    /// The checkpoint's verification vectors through the Float32 model. Like `Model.verify`, but a
+    /// file's tolerance is never taken tighter than Float32 arithmetic can meet (abs 1e-5 + rel 1e-4):
+    /// files written from float64 computations state tolerances of ~1e-12 that no Float32 run meets.
+    static func verify(_ model: Model, against checkpoint: Checkpoint, source: String) throws {
+        guard let spec = checkpoint.verification else { return }
+        guard let inputs = checkpoint.tensor(named: spec.inputs), let expected = checkpoint.tensor(named: spec.outputs) else {
+            throw ModelError.checkpoint(path: source, reason: "verification tensors \(spec.inputs) and \(spec.outputs) are missing")
+        }
+        var rows = inputs.values.doubles.map { Float($0) }
+        let count = rows.count / max(1, model.features.count)
+        let got = try model.predict(rawRows: &rows, rows: count)
+        let want = expected.values.doubles
+        guard got.count == want.count else {
+            throw ModelError.checkpoint(path: source, reason: "verification outputs have \(want.count) values, the model gives \(got.count)")
+        }
+        let width = max(1, model.network.outputFeatures)
+        let absolute = max(spec.absTolerance, 1e-5), relative = max(spec.relTolerance, 1e-4)
+        for i in 0..<want.count {
+            let tolerance = absolute + relative * abs(want[i])
+            if !(abs(Double(got[i]) - want[i]) <= tolerance) {
+                throw ModelError.verificationFailed(path: source, row: i / width, column: i % width,
+                                                    got: Double(got[i]), expected: want[i], tolerance: tolerance)
+            }
+        }
+    }
+
+    /// Runs everything; the predictions file (if any) appears only when all went well.
+    public func run() throws -> InferenceResult {
+        let pool = WorkerPool(threads: max(1, threads))
+        let model = try Self.loadModel(path: modelPath, pool: pool)
+        if !model.isClassification {
+            if options.probabilities { throw InferenceSetupError.optionNeedsClassifier(option: "--probabilities", model: modelPath) }
+            if options.topK > 0 { throw InferenceSetupError.optionNeedsClassifier(option: "--top-k", model: modelPath) }
+        } else if options.topK > model.classes.count {
+            throw InferenceSetupError.topKTooLarge(k: options.topK, classes: model.classes.count, model: modelPath)
+        }
+        let predictor = StreamingPredictor(model: model, options: options)
+        let needsLabels = metricsPath != nil ? "--metrics" : reportPath != nil ? "--report" : nil
+        let source = dataPath == "-" ? "<stdin>" : dataPath
+        let checkPlan: (ColumnPlan) throws -> Void = { plan in
+            if let option = needsLabels, plan.labelColumn == nil {
+                throw InferenceSetupError.needsLabels(option: option, source: source, label: model.labelName)
+            }
+        }
+        let result: InferenceResult
+        if let outputPath {
+            let file = try AtomicOutputFile(path: outputPath)
+            do {
+                result = try predictor.run(path: dataPath, format: csvFormat, to: file, checkPlan: checkPlan)
+                try file.commit()
+            } catch {
+                file.discard()
+                throw error
+            }
+        } else {
+            let sink = OutputStreamSink.standardOutput()
+            result = try predictor.run(path: dataPath, format: csvFormat, to: sink, checkPlan: checkPlan)
+            try sink.finish()
+        }
+        if let evaluation = result.evaluation {
+            if let metricsPath { try MetricsFile.write(evaluation, skippedRows: result.skipped.count, to: metricsPath) }
+            if let reportPath {
+                let html = EvaluationReport.html(evaluation, sources: [("model", modelPath), ("data", source)],
+                                                 skippedRows: result.skipped.count)
+                let file = try AtomicOutputFile(path: reportPath)
+                try file.write(html)
+                try file.commit()
+            }
+        } else if let option = needsLabels {
+            // An input with no rows at all has no header to find the label in.
+            throw InferenceSetupError.needsLabels(option: option, source: source, label: model.labelName)
+        }
+        return result
+    }
+}
+
+/// Errors of an inference run that concern the options against the model or the data.
+public enum InferenceSetupError: Error, CustomStringConvertible, Equatable {
+    case optionNeedsClassifier(option: String, model: String)
+    case topKTooLarge(k: Int, classes: Int, model: String)
+    case needsLabels(option: String, source: String, label: String?)
+
+    public var description: String {
+        switch self {
+        case let .optionNeedsClassifier(option, model):
+            return "\(option): \(model) is a regression model; expected a classifier (class probabilities)"
+        case let .topKTooLarge(k, classes, model):
+            return "--top-k \(k): \(model) has \(classes) classes; expected at most \(classes)"
+        case let .needsLabels(option, source, label):
+            let which = label.map { "no label column \"\($0)\"" } ?? "no label column"
+            return "\(option): \(source) has \(which); expected labels to evaluate (name the column with --label)"
+        }
+    }
+}
