@@ -15,6 +15,11 @@
 
 import NNParallel
 
+/// LLVM's prefetch intrinsic (a hint; never faults): rw 0 = read / 1 = write, locality 3 = keep in
+/// all cache levels, cacheType 1 = data.
+@_silgen_name("llvm.prefetch.p0")
+func gemmPrefetch(_ address: UnsafeRawPointer, _ rw: Int32, _ locality: Int32, _ cacheType: Int32)
+
 protocol GemmScalar: BinaryFloatingPoint, SIMDScalar, Codable {
     /// The 256-bit vector of this scalar.
     associatedtype Vector: SIMD where Vector.Scalar == Self
@@ -30,8 +35,9 @@ enum GemmBlocking {
     static let kc = 256
     static let mc = 144
     static let nc = 3072
-    /// Problems with fewer multiply-adds than this run on the calling thread alone.
-    static let minMultiplyAddsPerThread = 1 << 16
+    /// Each thread gets at least this many multiply-adds (~5 µs), else fewer threads are used:
+    /// below that, waking a worker costs more than it saves.
+    static let minMultiplyAddsPerThread = 1 << 18
     /// Problems up to this many multiply-adds skip packing (A and B read in place).
     static let maxInPlaceMultiplyAdds = 1 << 22
     /// Problems up to this many multiply-adds use the plain scalar loop (no vector set-up cost).
@@ -201,14 +207,27 @@ enum GemmEngine {
             .bindMemory(to: T.self, capacity: panelCount)
         let usePool = threads > 1 ? pool : WorkerPool.serial
 
-        // Row blocks: as many as needed to stay within MC rows, rounded up to a multiple of the
-        // thread count so threads get equal shares.
+        // Work items are (row block, column group) pairs. Either split rows among threads (row
+        // blocks rounded up to a multiple of the thread count, one column group), or split the
+        // column slivers (each thread then packs the whole A block too): whichever shares whole
+        // tiles more evenly, e.g. m = 256 has 43 row tiles but n = 256 has 16 slivers.
+        let rowTiles = (op.m + mr - 1) / mr
+        let sliversPerPanel = (ncMax + nr - 1) / nr
         var rowBlockCount = (op.m + GemmBlocking.mc - 1) / GemmBlocking.mc
-        rowBlockCount = gemmRoundUp(rowBlockCount, threads)
+        var columnGroups = 1
+        if threads > 1 {
+            func imbalance(_ parts: Int) -> Double {
+                Double((parts + threads - 1) / threads * threads) / Double(parts)
+            }
+            // Splitting columns re-packs A once per thread: count it as a 2% handicap.
+            if rowTiles < threads || imbalance(sliversPerPanel) + 0.02 < imbalance(rowTiles) {
+                columnGroups = threads
+            } else {
+                rowBlockCount = gemmRoundUp(rowBlockCount, threads)
+            }
+        }
         let mcSize = gemmRoundUp((op.m + rowBlockCount - 1) / rowBlockCount, mr)
         rowBlockCount = (op.m + mcSize - 1) / mcSize
-        // Too few rows for every thread: also split the columns.
-        let columnGroups = rowBlockCount >= threads ? 1 : threads
 
         for jc in stride(from: 0, to: op.n, by: ncMax) {
             let nc = min(ncMax, op.n - jc)
@@ -350,7 +369,15 @@ enum GemmEngine {
         var pa = a, pb = UnsafeRawPointer(b)
         let highOffset = lanes * MemoryLayout<T>.stride
         let bStep = bKStride * MemoryLayout<T>.stride
+        // C is only touched after the loop: start fetching its rows now.
+        for r in 0..<rows {
+            gemmPrefetch(UnsafeRawPointer(c + r * ldc), 1, 3, 1)
+            gemmPrefetch(UnsafeRawPointer(c + r * ldc + 2 * lanes - 1), 1, 3, 1)
+        }
+        // B rows 8 steps ahead: the first tile of a sliver would otherwise wait on L2/L3 latency.
+        let bAhead = 8 * bStep
         for _ in 0..<kc {
+            gemmPrefetch(pb + bAhead, 0, 3, 1)
             let b0 = pb.loadUnaligned(as: V.self)
             let b1 = pb.loadUnaligned(fromByteOffset: highOffset, as: V.self)
             var x = V(repeating: pa[o0])
