@@ -32,6 +32,8 @@ final class InputBytes {
             mapped = false
             return
         }
+        // Pages are mapped lazily (no MAP_POPULATE): a file that fails early, e.g. on a 100 MB
+        // field, costs only the pages read up to its error.
         guard let address = mmap(nil, size, PROT_READ, MAP_PRIVATE, descriptor, 0), address != MAP_FAILED else { return nil }
         _ = madvise(address, size, MADV_SEQUENTIAL)
         base = UnsafePointer(address.assumingMemoryBound(to: UInt8.self))

@@ -265,6 +265,17 @@ final class CSVReaderTests: XCTestCase {
         }
     }
 
+    func testFilesThatAreNotCSVFailFastWithOneMessage() throws {
+        // /dev/zero: endless NUL bytes, read as a stream; must stop at the first byte.
+        XCTAssertEqual(errorMessage { _ = try loadCSV(path: "/dev/zero") { try ColumnPlan.training(header: $0) } },
+                       "/dev/zero, line 1, column 1: NUL byte (0x00) in a field; expected text (is this a binary file?)")
+        // A PNG signature and a bit of binary, named .csv.
+        let png = makeTemporaryDirectory(self) + "/image.csv"
+        writeFile(png, [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 0x0D, 0x49, 0x48, 0x44, 0x52])
+        XCTAssertEqual(errorMessage { _ = try loadCSV(path: png) { try ColumnPlan.training(header: $0) } },
+                       "\(png), line 1, column 1: header name is not valid UTF-8; expected UTF-8 text")
+    }
+
     func testDelimiterOptionParsing() {
         XCTAssertEqual(CSVFormat.delimiter(from: ";"), 59)
         XCTAssertEqual(CSVFormat.delimiter(from: "\\t"), 9)
