@@ -85,6 +85,10 @@ public final class CSVFile {
     public let format: CSVFormat
     public let header: CSVHeader
     private let input: InputBytes
+    /// Inputs smaller than this are parsed on one thread (splitting costs more than it saves).
+    /// Internal and mutable only so that tests can exercise splitting on small inputs.
+    static var minimumBytesToSplit = 1 << 20
+
     /// Where the first data record may start (after BOM and header).
     private let dataStart: Int
 
@@ -144,7 +148,7 @@ public final class CSVFile {
     public func readRows(plan: ColumnPlan, pool: WorkerPool = .serial, skipBadRows: Bool = false) throws -> ParsedRows {
         let base = input.base
         let end = input.count
-        let cuts = chunkBoundaries(chunks: pool.threadCount > 1 && end - dataStart > (1 << 20) ? pool.threadCount * 4 : 1)
+        let cuts = chunkBoundaries(chunks: pool.threadCount > 1 && end - dataStart > CSVFile.minimumBytesToSplit ? pool.threadCount * 4 : 1)
         let results = (0..<(cuts.count - 1)).map { _ in ChunkResult() }
         let delimiter = format.delimiter
         let limits = format.limits
@@ -228,7 +232,7 @@ public final class CSVFile {
     /// sequential scan of quote parity (valid CSV toggles at every quote; an invalid file fails
     /// in the chunk holding its first error, which begins at a true boundary). A region with no
     /// line break within `maxRecordBytes` is not split, so a huge record costs only its cap.
-    private func chunkBoundaries(chunks: Int) -> [Int] {
+    func chunkBoundaries(chunks: Int) -> [Int] {
         let base = input.base
         let end = input.count
         var cuts = [dataStart]
