@@ -284,8 +284,11 @@ public enum CheckpointReader {
             guard crc == entry.crc32 else { throw CheckpointError.tensorChecksum(file: file, tensor: entry.name, found: crc, expected: entry.crc32) }
             return
         }
-        var stored = [UInt8](repeating: 0, count: entry.storedLength)
-        try stored.withUnsafeMutableBytes { try source.read(at: entry.offset, into: $0) }
+        // Uninitialized: every byte is overwritten by the read (or the read throws).
+        let stored = try [UInt8](unsafeUninitializedCapacity: entry.storedLength) { buffer, initialized in
+            try source.read(at: entry.offset, into: UnsafeMutableRawBufferPointer(buffer))
+            initialized = entry.storedLength
+        }
         let chunkSize = entry.chunkSize!
         let chunkCount = entry.chunks.count
         var storedStarts = [Int](repeating: 0, count: chunkCount)

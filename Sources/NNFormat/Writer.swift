@@ -106,7 +106,10 @@ public enum CheckpointWriter {
         for (index, block) in blocks.enumerated() {
             file += repeatElement(0, count: storage[index].offset - file.count)
             switch block.payload {
-            case .raw: checkpoint.tensors[index].values.withUnsafeBytes { file.append(contentsOf: $0) }
+            case .raw:
+                checkpoint.tensors[index].values.withUnsafeBytes { raw in
+                    file.append(contentsOf: UnsafeBufferPointer(start: raw.baseAddress?.assumingMemoryBound(to: UInt8.self), count: raw.count))
+                }
             case .chunks(let chunks): for chunk in chunks { file += chunk }
             }
         }
@@ -221,13 +224,13 @@ public enum CheckpointWriter {
                                 scratch = buffer
                                 input = UnsafeRawBufferPointer(buffer)
                             }
-                            var output = [UInt8](repeating: 0, count: Zlib.deflateBound(input.count))
                             do {
-                                let written = try output.withUnsafeMutableBytes {
-                                    try Zlib.deflate(input, into: $0, level: level, strategy: strategy, container: .raw)
-                                }
-                                output.removeSubrange(written...)
-                                chunkSlots[index] = output
+                                // Compress into a scratch of deflateBound, then keep an exact-size copy.
+                                let bound = Zlib.deflateBound(input.count)
+                                let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: bound, alignment: 64)
+                                defer { buffer.deallocate() }
+                                let written = try Zlib.deflate(input, into: buffer, level: level, strategy: strategy, container: .raw)
+                                chunkSlots[index] = Array(UnsafeRawBufferPointer(rebasing: buffer[0..<written]))
                             } catch {
                                 failureSlots[index] = (error as? ZlibError) ?? .corrupt(message: "\(error)")
                             }
