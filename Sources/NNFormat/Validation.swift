@@ -14,6 +14,9 @@ extension Checkpoint {
     public func validate(source: String = "checkpoint") throws {
         var descriptors: [String: TensorDescriptor] = [:]
         for tensor in tensors {
+            guard !tensor.name.isEmpty else {
+                throw CheckpointError.inconsistent(file: source, field: "tensors", found: "a tensor with an empty name", expected: "non-empty tensor names")
+            }
             guard let count = tensor.elementCount else {
                 throw CheckpointError.shapeOverflow(file: source, tensor: tensor.name, shape: tensor.shape)
             }
