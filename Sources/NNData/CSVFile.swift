@@ -179,7 +179,7 @@ public final class CSVFile {
             } catch {
                 result.fatal = RowIssue(error as! ScanFailure)
             }
-            result.rows = assembler.rows()
+            result.assembler = assembler
             result.skippedCount = assembler.skippedCount
             result.skippedIssues = assembler.skippedIssues
         }
@@ -201,7 +201,21 @@ public final class CSVFile {
         }
         if let fatalIndex { throw errors[fatalIndex] }
 
-        var rows = ParsedRows.concatenating(results.map { $0.rows! }, featureCount: plan.featureColumns.count)
+        // Labels and kept columns joined in order; the feature matrix copied chunk by chunk in parallel.
+        let featureCount = plan.featureColumns.count
+        var rows = ParsedRows.concatenating(results.map { $0.assembler!.rowsWithoutFeatures() }, featureCount: featureCount)
+        var rowOffsets = [0]
+        for result in results { rowOffsets.append(rowOffsets.last! + result.assembler!.rowCount) }
+        rows.features = [Float](unsafeUninitializedCapacity: rowOffsets.last! * featureCount) { buffer, initialized in
+            let destination = buffer.baseAddress
+            pool.parallelFor(results.count) { chunk in
+                let source = results[chunk].assembler!.featureBuffer
+                if let destination, let start = source.baseAddress, !source.isEmpty {
+                    (destination + rowOffsets[chunk] * featureCount).initialize(from: start, count: source.count)
+                }
+            }
+            initialized = rowOffsets.last! * featureCount
+        }
         rows.skipped = SkippedRows(count: results.reduce(0) { $0 + $1.skippedCount }, firstReasons: errors)
         if rows.rowCount == 0 {
             if rows.skipped.count > 0 { throw CSVError.noValidRows(source: source, skipped: rows.skipped.count) }
@@ -276,7 +290,7 @@ public final class CSVFile {
 }
 
 private final class ChunkResult {
-    var rows: ParsedRows?
+    var assembler: RowAssembler?
     var fatal: RowIssue?
     var skippedCount = 0
     var skippedIssues: [RowIssue] = []

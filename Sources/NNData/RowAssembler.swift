@@ -381,8 +381,19 @@ final class RowAssembler {
 
     /// The rows so far (skipped rows not included; the caller resolves their reasons).
     func rows() -> ParsedRows {
-        ParsedRows(rowCount: rowCount, featureCount: featureCount,
-                   features: Array(UnsafeBufferPointer(start: features, count: rowCount * featureCount)),
+        var rows = rowsWithoutFeatures()
+        rows.features = Array(featureBuffer)
+        return rows
+    }
+
+    /// The rows so far with an empty `features` (the caller copies `featureBuffer` itself).
+    func rowsWithoutFeatures() -> ParsedRows {
+        ParsedRows(rowCount: rowCount, featureCount: featureCount, features: [],
                    labelValues: labels.values, labelIDs: labelIDs, targets: targets, keep: keep)
+    }
+
+    /// The feature values of the rows so far, row-major (valid while the assembler lives).
+    var featureBuffer: UnsafeBufferPointer<Float> {
+        UnsafeBufferPointer(start: features, count: rowCount * featureCount)
     }
 }
