@@ -38,7 +38,7 @@ let package = Package(
         .executableTarget(name: "nninspect", dependencies: ["NNCLI"]),
 
         .testTarget(name: "NNEngineTests", dependencies: ["NNEngine", "NNParallel"]),
-        .testTarget(name: "NNFormatTests", dependencies: ["NNFormat", "NNZlib", "NNJSON"]),
+        .testTarget(name: "NNFormatTests", dependencies: ["NNFormat", "NNZlib", "NNJSON", "NNParallel"]),
         .testTarget(name: "NNDataTests", dependencies: ["NNData"]),
         .testTarget(name: "NNKitTests", dependencies: ["NNKit"]),
         .testTarget(name: "NNToolsTests", dependencies: ["NNKit"]),
