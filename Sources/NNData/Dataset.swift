@@ -9,7 +9,6 @@ public enum DatasetError: Error, Equatable, CustomStringConvertible {
     case tooFewRows(rows: Int, needed: Int, purpose: String)
     case unknownDataset(name: String, available: [String])
     case invalidParameter(dataset: String, parameter: String, value: String, expected: String)
-    case shapeMismatch(String)
 
     public var description: String {
         switch self {
@@ -23,8 +22,6 @@ public enum DatasetError: Error, Equatable, CustomStringConvertible {
             return "unknown built-in data set \"\(name)\"; expected one of \(available.joined(separator: ", "))"
         case let .invalidParameter(dataset, parameter, value, expected):
             return "data set \(dataset): \(parameter) = \(value) is invalid; expected \(expected)"
-        case let .shapeMismatch(what):
-            return "data set shape mismatch: \(what)"
         }
     }
 }
