@@ -154,7 +154,7 @@ public struct CheckpointDescription {
         out += table.render().split(separator: "\n", omittingEmptySubsequences: false).dropLast()
             .map { "  " + $0 }.joined(separator: "\n") + "\n"
         line("Parameters: \(grouped(totalParameters)) total, \(grouped(trainableParameters)) trainable, "
-             + "\(grouped(nonTrainableParameters)) non-trainable (batchnorm running statistics)")
+             + "\(grouped(nonTrainableParameters)) non-trainable" + (nonTrainableParameters > 0 ? " (batchnorm running statistics)" : ""))
         line()
 
         line("Output: \(outputText())")
