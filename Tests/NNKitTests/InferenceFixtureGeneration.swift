@@ -44,3 +44,26 @@ final class InferenceFixtureGeneration: XCTestCase {
         try CheckpointWriter.write(checkpoint, to: root.appendingPathComponent("fixtures/expected/digits-small.nnck").path)
     }
 }
+
+/// Writes the W2-architecture model of the I1 inference benchmark (random He weights, like the
+/// peers' infer_peers.py) to $NNKIT_W2_MODEL: 32 → 256 relu → batchnorm → 256 relu → dropout 0.2 →
+/// 4 softmax, features f0…f31, classes alpha, beta, delta, gamma. Runs only when the variable is set.
+final class InferenceBenchmarkModel: XCTestCase {
+    func testWriteW2Model() throws {
+        guard let path = ProcessInfo.processInfo.environment["NNKIT_W2_MODEL"] else {
+            throw XCTSkip("set NNKIT_W2_MODEL=/path/w2.nnck to write the I1 benchmark model")
+        }
+        let network = try Network<Float>(specs: [
+            .dense(inputs: 32, outputs: 256), .activation(.relu), .batchNorm(features: 256, config: BatchNormConfig()),
+            .dense(inputs: 256, outputs: 256), .activation(.relu), .dropout(rate: 0.2),
+            .dense(inputs: 256, outputs: 4), .activation(.softmax)])
+        var generator = RandomGenerator(seed: 7)
+        network.initialize(.he, generator: &generator)
+        try network.tensor(named: "2.running_var")!.setValues((0..<256).map { 1 + Float($0 % 7) / 7 })
+        let features = (0..<32).map { "f\($0)" }
+        let model = Model(features: features,
+                          normalization: Normalization(kind: .standard, offset: Array(repeating: 0, count: 32), scale: Array(repeating: 1, count: 32)),
+                          output: .classification(label: "label", classes: ["alpha", "beta", "delta", "gamma"]), network: network)
+        try CheckpointWriter.write(try model.checkpoint(writer: WriterInfo(name: "nnkit-tests", version: NNKitVersion.string)), to: path)
+    }
+}
