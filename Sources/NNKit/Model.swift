@@ -92,41 +92,54 @@ extension Model {
     /// Builds the runnable model a checkpoint describes (weights copied to Float32).
     /// `source` names the file in error messages.
     public convenience init(checkpoint: Checkpoint, source: String, pool: WorkerPool = .serial) throws {
-        func fail(_ reason: String) -> ModelError { .checkpoint(path: source, reason: reason) }
-        func values(_ name: String) throws -> [Float] {
-            guard let tensor = checkpoint.tensor(named: name) else { throw fail("tensor '\(name)' is missing") }
-            switch tensor.values {
-            case let .f32(v): return v
-            case let .f64(v): return v.map { Float($0) }
+        let network: Network<Float> = try Self.network(from: checkpoint, source: source, pool: pool)
+        let normalization: NNData.Normalization
+        let featureCount = checkpoint.input.features.count
+        switch checkpoint.input.normalization.kind {
+        case .none:
+            normalization = NNData.Normalization(kind: .none, offset: Array(repeating: 0, count: featureCount),
+                                                 scale: Array(repeating: 1, count: featureCount))
+        case .standard, .minmax:
+            guard let offsetName = checkpoint.input.normalization.offset, let scaleName = checkpoint.input.normalization.scale else {
+                throw ModelError.checkpoint(path: source, reason: "input normalization names no offset/scale tensors")
             }
+            let kind: NNData.NormalizationKind = checkpoint.input.normalization.kind == .standard ? .standard : .minmax
+            normalization = NNData.Normalization(
+                kind: kind,
+                offset: try Self.values(offsetName, in: checkpoint, source: source).map { Float($0) },
+                scale: try Self.values(scaleName, in: checkpoint, source: source).map { Float($0) })
         }
-        var specs: [NNEngine.LayerSpec] = []
-        var width = checkpoint.input.features.count
-        for layer in checkpoint.layers {
+        self.init(features: checkpoint.input.features, normalization: normalization, output: checkpoint.output,
+                  network: network, training: checkpoint.training, metadata: checkpoint.metadata)
+    }
+
+    /// The network a checkpoint describes, in precision T, with every parameter and buffer copied from
+    /// the tensor its layer spec names (f32 and f64 tensors both accepted).
+    public static func network<T: EngineScalar>(from checkpoint: Checkpoint, source: String,
+                                                 pool: WorkerPool = .serial) throws -> Network<T> {
+        func fail(_ reason: String) -> ModelError { .checkpoint(path: source, reason: reason) }
+        let specs: [NNEngine.LayerSpec] = checkpoint.layers.map { layer in
             switch layer {
             case let .dense(d):
-                specs.append(.dense(inputs: d.inputs, outputs: d.outputs))
-                width = d.outputs
+                return .dense(inputs: d.inputs, outputs: d.outputs)
             case let .activation(function):
-                specs.append(.activation(Self.engineActivation(function)))
+                return .activation(engineActivation(function))
             case let .batchNorm(b):
-                let config = BatchNormConfig(
+                return .batchNorm(features: b.features, config: BatchNormConfig(
                     epsilon: b.epsilon, momentum: b.momentum,
                     convention: b.momentumConvention == .pytorch ? .pytorch : .keras,
-                    runningVariance: b.runningVariance == .unbiased ? .unbiased : .biased)
-                specs.append(.batchNorm(features: b.features, config: config))
+                    runningVariance: b.runningVariance == .unbiased ? .unbiased : .biased))
             case let .dropout(rate):
-                specs.append(.dropout(rate: rate))
+                return .dropout(rate: rate)
             }
         }
-        _ = width
-        let network: Network<Float>
+        let network: Network<T>
         do {
-            network = try Network<Float>(specs: specs, pool: pool)
+            network = try Network<T>(specs: specs, pool: pool)
         } catch {
             throw fail("its layers do not form a network: \(error)")
         }
-        // Copy every parameter and buffer from the tensor the layer spec names.
+        // Engine "i.weight" ← the tensor the file's layer i names, and so on.
         for (index, layer) in checkpoint.layers.enumerated() {
             let pairs: [(String, String)]
             switch layer {
@@ -138,30 +151,19 @@ extension Model {
             }
             for (engineName, fileName) in pairs {
                 guard let target = network.tensor(named: engineName) else { throw fail("layer \(index) has no tensor \(engineName)") }
-                do {
-                    try target.setValues(try values(fileName))
-                } catch let error as ModelError {
-                    throw error
-                } catch {
-                    throw fail("tensor '\(fileName)': \(error)")
-                }
+                let newValues = try values(fileName, in: checkpoint, source: source)
+                do { try target.setValues(newValues) } catch { throw fail("tensor '\(fileName)': \(error)") }
             }
         }
-        let normalization: NNData.Normalization
-        let featureCount = checkpoint.input.features.count
-        switch checkpoint.input.normalization.kind {
-        case .none:
-            normalization = NNData.Normalization(kind: .none, offset: Array(repeating: 0, count: featureCount),
-                                                 scale: Array(repeating: 1, count: featureCount))
-        case .standard, .minmax:
-            guard let offsetName = checkpoint.input.normalization.offset, let scaleName = checkpoint.input.normalization.scale else {
-                throw fail("input normalization names no offset/scale tensors")
-            }
-            let kind: NNData.NormalizationKind = checkpoint.input.normalization.kind == .standard ? .standard : .minmax
-            normalization = NNData.Normalization(kind: kind, offset: try values(offsetName), scale: try values(scaleName))
+        return network
+    }
+
+    /// The values of tensor `name` widened to Double; a missing tensor is an error naming it.
+    static func values(_ name: String, in checkpoint: Checkpoint, source: String) throws -> [Double] {
+        guard let tensor = checkpoint.tensor(named: name) else {
+            throw ModelError.checkpoint(path: source, reason: "tensor '\(name)' is missing")
         }
-        self.init(features: checkpoint.input.features, normalization: normalization, output: checkpoint.output,
-                  network: network, training: checkpoint.training, metadata: checkpoint.metadata)
+        return tensor.values.doubles
     }
 
     static func engineActivation(_ function: ActivationFunction) -> Activation {
@@ -258,26 +260,86 @@ extension Model {
     /// Runs the checkpoint's verification vectors through this model; throws on the first mismatch.
     /// Returns the number of vectors checked (0 when the file has none).
     @discardableResult
-    public func verify(against checkpoint: Checkpoint, source: String) throws -> Int {
-        guard let spec = checkpoint.verification else { return 0 }
+    public func verify(against checkpoint: Checkpoint, source: String, pool: WorkerPool = .serial) throws -> Int {
+        let outcome = try verificationOutcome(checkpoint: checkpoint, source: source, pool: pool)
+        if let failure = outcome.firstFailure { throw failure }
+        return outcome.vectors
+    }
+
+    /// Runs the checkpoint's verification vectors and compares every output with its tolerance.
+    /// Files whose model tensors are f64 run in float64 (their tolerances are stated for float64
+    /// arithmetic, which Float32 weights cannot meet); others run through this Float32 model, as
+    /// nnkit's tools do.
+    public func verificationOutcome(checkpoint: Checkpoint, source: String, pool: WorkerPool = .serial) throws -> VerificationOutcome {
+        guard let spec = checkpoint.verification else { return VerificationOutcome(precision: "float32") }
         guard let inputs = checkpoint.tensor(named: spec.inputs), let expected = checkpoint.tensor(named: spec.outputs) else {
             throw ModelError.checkpoint(path: source, reason: "verification tensors are missing")
         }
-        var rows = inputs.values.doubles.map { Float($0) }
-        let n = rows.count / max(1, features.count)
-        let got = try predict(rawRows: &rows, rows: n)
+        let rows = inputs.shape.first ?? 0
         let want = expected.values.doubles
+        var outcome = VerificationOutcome(precision: Self.usesFloat64(checkpoint) ? "float64" : "float32")
+        outcome.vectors = rows
+        let got: [Double]
+        if outcome.precision == "float64" {
+            let network: Network<Double> = try Self.network(from: checkpoint, source: source, pool: pool)
+            var x = inputs.values.doubles
+            let stored = checkpoint.input.normalization
+            if stored.kind != .none, let offsetName = stored.offset, let scaleName = stored.scale {
+                let offset = try Self.values(offsetName, in: checkpoint, source: source)
+                let scale = try Self.values(scaleName, in: checkpoint, source: source)
+                for i in 0..<x.count { x[i] = (x[i] - offset[i % features.count]) / scale[i % features.count] }
+            }
+            do {
+                got = try network.predict(x, rows: rows)
+            } catch {
+                throw ModelError.checkpoint(path: source, reason: "running the verification inputs in float64: \(error)")
+            }
+        } else {
+            var x = inputs.values.doubles.map { Float($0) }
+            got = try predict(rawRows: &x, rows: rows).map(Double.init)
+        }
         guard got.count == want.count else {
             throw ModelError.checkpoint(path: source, reason: "verification outputs have \(want.count) values, the model gives \(got.count)")
         }
-        let width = max(1, network.outputFeatures)
+        let width = max(1, want.count / max(1, rows))
+        var failedRows = Set<Int>()
+        var maxDeviation = 0.0
         for i in 0..<want.count {
+            let deviation = abs(got[i] - want[i])
+            if deviation.isNaN || deviation > maxDeviation { maxDeviation = deviation }  // NaN sticks
             let tolerance = spec.absTolerance + spec.relTolerance * abs(want[i])
-            if !(abs(Double(got[i]) - want[i]) <= tolerance) {
-                throw ModelError.verificationFailed(path: source, row: i / width, column: i % width,
-                                                    got: Double(got[i]), expected: want[i], tolerance: tolerance)
+            if !(deviation <= tolerance) {
+                failedRows.insert(i / width)
+                if outcome.firstFailure == nil {
+                    outcome.firstFailure = .verificationFailed(path: source, row: i / width, column: i % width,
+                                                               got: got[i], expected: want[i], tolerance: tolerance)
+                }
             }
         }
-        return n
+        outcome.maxDeviation = maxDeviation
+        outcome.passedVectors = rows - failedRows.count
+        return outcome
     }
+
+    /// Whether any tensor the forward pass reads (layers, normalization, verification) is f64.
+    public static func usesFloat64(_ checkpoint: Checkpoint) -> Bool {
+        var names = checkpoint.layers.flatMap(\.tensorNames)
+        if let offset = checkpoint.input.normalization.offset { names.append(offset) }
+        if let scale = checkpoint.input.normalization.scale { names.append(scale) }
+        if let spec = checkpoint.verification { names += [spec.inputs, spec.outputs] }
+        return names.contains { checkpoint.tensor(named: $0)?.dtype == .f64 }
+    }
+}
+
+/// What running a checkpoint's verification vectors found.
+public struct VerificationOutcome {
+    /// "float32" or "float64": the arithmetic the vectors ran in.
+    public var precision: String
+    public var vectors = 0
+    public var passedVectors = 0
+    /// Largest |got − expected| over every output (NaN if any output was NaN); nil when not run.
+    public var maxDeviation: Double?
+    public var firstFailure: ModelError?
+
+    public init(precision: String) { self.precision = precision }
 }

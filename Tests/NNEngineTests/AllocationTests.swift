@@ -70,7 +70,9 @@ final class AllocationTests: XCTestCase {
                         }
                         try network.predict(inputs: xp, rows: 32, into: out)
                     }
-                    XCTAssertEqual(growth, 0, "heap kept by 60 training steps and a predict")
+                    // mallinfo2 counts the whole process: another thread (XCTest, the pool) may free
+                    // memory meanwhile, so the figure can drop; memory kept by the steps makes it grow.
+                    XCTAssertLessThanOrEqual(growth, 0, "heap kept by 60 training steps and a predict")
                 }
             }
         }

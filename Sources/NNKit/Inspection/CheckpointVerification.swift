@@ -76,107 +76,13 @@ public enum CheckpointVerifier {
             absTolerance: checkpoint.verification?.absTolerance ?? 0, relTolerance: checkpoint.verification?.relTolerance ?? 0)
 
         let model = try Model(checkpoint: checkpoint, source: path, pool: pool)
-        guard let spec = checkpoint.verification,
-              let inputs = checkpoint.tensor(named: spec.inputs), let expected = checkpoint.tensor(named: spec.outputs) else {
-            onReport(report)
-            return report
-        }
-        let rows = inputs.shape.first ?? 0
-        report.vectors = rows
-        let want = expected.values.doubles
-        let got: [Double]
-        if usesFloat64(checkpoint) {
-            report.precision = "float64"
-            got = try float64Outputs(checkpoint: checkpoint, model: model, source: path, pool: pool)
-        } else {
-            var raw = inputs.values.doubles.map { Float($0) }
-            got = try model.predict(rawRows: &raw, rows: rows).map(Double.init)
-        }
-        guard got.count == want.count else {
-            onReport(report)
-            throw ModelError.checkpoint(path: path, reason: "verification outputs have \(want.count) values, the model gives \(got.count)")
-        }
-        // Per vector (row): passes when every output is within tolerance.
-        let width = max(1, want.count / max(1, rows))
-        var failure: ModelError?
-        var maxDeviation = 0.0
-        var failedRows = Set<Int>()
-        for i in 0..<want.count {
-            let deviation = abs(got[i] - want[i])
-            if deviation.isNaN || deviation > maxDeviation { maxDeviation = deviation }  // NaN sticks
-            let tolerance = spec.absTolerance + spec.relTolerance * abs(want[i])
-            if !(deviation <= tolerance) {
-                failedRows.insert(i / width)
-                if failure == nil {
-                    failure = .verificationFailed(path: path, row: i / width, column: i % width, got: got[i], expected: want[i], tolerance: tolerance)
-                }
-            }
-        }
-        report.maxDeviation = maxDeviation
-        report.passedVectors = rows - failedRows.count
-        if report.precision == "float32", failure == nil {
-            // The authoritative float32 check is the one nnkit's tools share.
-            try model.verify(against: checkpoint, source: path)
-        }
+        let outcome = try model.verificationOutcome(checkpoint: checkpoint, source: path, pool: pool)
+        report.precision = outcome.precision
+        report.vectors = outcome.vectors
+        report.passedVectors = outcome.passedVectors
+        report.maxDeviation = outcome.maxDeviation
         onReport(report)
-        if let failure { throw failure }
+        if let failure = outcome.firstFailure { throw failure }
         return report
-    }
-
-    /// Whether any tensor the forward pass reads (layers, normalization, verification) is f64.
-    static func usesFloat64(_ checkpoint: Checkpoint) -> Bool {
-        var names = checkpoint.layers.flatMap(\.tensorNames)
-        if let offset = checkpoint.input.normalization.offset { names.append(offset) }
-        if let scale = checkpoint.input.normalization.scale { names.append(scale) }
-        if let spec = checkpoint.verification { names += [spec.inputs, spec.outputs] }
-        return names.contains { checkpoint.tensor(named: $0)?.dtype == .f64 }
-    }
-
-    /// The verification inputs through a float64 copy of `model`'s network built from the file's
-    /// own (unrounded) values: [rows, output width].
-    static func float64Outputs(checkpoint: Checkpoint, model: Model, source: String, pool: WorkerPool) throws -> [Double] {
-        func fail(_ reason: String) -> ModelError { .checkpoint(path: source, reason: reason) }
-        func values(_ name: String) throws -> [Double] {
-            guard let tensor = checkpoint.tensor(named: name) else { throw fail("tensor '\(name)' is missing") }
-            return tensor.values.doubles
-        }
-        let network: Network<Double>
-        do {
-            network = try Network<Double>(specs: model.network.specs, pool: pool)
-        } catch {
-            throw fail("its layers do not form a float64 network: \(error)")
-        }
-        // Same tensor mapping as Model(checkpoint:): engine "i.weight" ← the name the layer spec gives.
-        for (index, layer) in checkpoint.layers.enumerated() {
-            let pairs: [(String, String)]
-            switch layer {
-            case let .dense(d): pairs = [("\(index).weight", d.weight), ("\(index).bias", d.bias)]
-            case let .batchNorm(b):
-                pairs = [("\(index).gamma", b.gamma), ("\(index).beta", b.beta),
-                         ("\(index).running_mean", b.runningMean), ("\(index).running_var", b.runningVar)]
-            case .activation, .dropout: pairs = []
-            }
-            for (engineName, fileName) in pairs {
-                guard let target = network.tensor(named: engineName) else { throw fail("layer \(index) has no tensor \(engineName)") }
-                let newValues = try values(fileName)
-                do { try target.setValues(newValues) } catch { throw fail("tensor '\(fileName)': \(error)") }
-            }
-        }
-        guard let spec = checkpoint.verification else { return [] }
-        var inputs = try values(spec.inputs)
-        let featureCount = checkpoint.input.features.count
-        let rows = inputs.count / max(1, featureCount)
-        let normalization = checkpoint.input.normalization
-        if normalization.kind != .none, let offsetName = normalization.offset, let scaleName = normalization.scale {
-            let offset = try values(offsetName), scale = try values(scaleName)
-            for row in 0..<rows {
-                for j in 0..<featureCount { inputs[row * featureCount + j] = (inputs[row * featureCount + j] - offset[j]) / scale[j] }
-            }
-        }
-        do {
-            return try network.predict(inputs, rows: rows)
-        } catch {
-            throw fail("running the verification inputs in float64: \(error)")
-        }
     }
 }
