@@ -17,23 +17,29 @@ public struct TrainCommand: ParsableCommand {
         abstract: "Train a multilayer perceptron from CSV data into a .nnck checkpoint.",
         discussion: """
         Example:
-          nntrain --data train.csv --label class --layers 64:relu,32:relu --optimizer adam --lr 0.001 \\
-                  --batch-size 32 --epochs 200 --seed 0 --output model.nnck
+          nntrain --data train.csv --label class --layers 64:relu,32:relu \\
+                  --optimizer adam --lr 0.001 --batch-size 32 --epochs 200 \\
+                  --seed 0 --output model.nnck
 
-        --layers grammar (comma-separated; the output layer follows from the task):
-          UNITS[:ACTIVATION[:SLOPE]]  dense layer, then its activation (default relu)
+        --layers grammar (comma-separated; the output layer follows from the
+        task: dense to the classes + softmax, or dense to 1 target, linear):
+          UNITS[:ACTIVATION[:SLOPE]]  dense layer, then its activation (relu)
           ACTIVATION[:SLOPE]          relu, leaky_relu, sigmoid, tanh, linear
-          batchnorm[:MOMENTUM]        batch normalization (PyTorch convention, momentum 0.1)
+          batchnorm[:MOMENTUM]        batch normalization (momentum 0.1)
           dropout:RATE                inverted dropout, RATE in [0, 1)
 
-        Progress: on a terminal a live line per epoch; otherwise one line per epoch:
-          epoch 3/20 loss=0.4123 acc=0.8712 val_loss=0.4410 val_acc=0.8600 lr=0.001 samples_per_s=123456
-        (loss: mean batch loss of the epoch; acc: accuracy after the epoch on a fixed sample of up to
-        2,048 training rows; val_*: on the validation rows; fields without data are left out).
+        Progress: on a terminal a live line per epoch; otherwise one line per
+        epoch, fields in this order (absent ones left out):
+          epoch 3/20 loss=0.4123 acc=0.8712 val_loss=0.4410 val_acc=0.8600
+          lr=0.001 samples_per_s=123456        (on one line)
+        loss: mean batch loss of the epoch; acc: accuracy after the epoch on a
+        fixed sample of 5% of the training rows (256 to 2,048); val_*: on the
+        validation rows.
 
-        The same data, flags and --seed give a byte-identical checkpoint whatever --threads is.
-        Ctrl-C once: finish the batch, save what was learned, exit 130. Twice: stop at once, output untouched.
-        A NaN or infinite loss stops with an error and writes no checkpoint.
+        Same data, flags and --seed give a byte-identical checkpoint, whatever
+        --threads is. Ctrl-C once: finish the batch, save what was learned,
+        exit 130. Twice: stop at once, output untouched. A NaN or infinite
+        loss stops with an error and writes no checkpoint.
         """,
         version: NNKitVersion.string)
 
@@ -72,7 +78,7 @@ public struct TrainCommand: ParsableCommand {
     var normalize: NNData.NormalizationKind = .standard
 
     // MARK: Model
-    @Option(help: ArgumentHelp("Hidden layers (grammar below). Default: 64:relu.", valueName: "spec"))
+    @Option(help: ArgumentHelp("Hidden layers (grammar above). Default: 64:relu.", valueName: "spec"))
     var layers: String?
 
     @Option(help: ArgumentHelp("The whole layer list as JSON, in the checkpoint manifest's 'layers' form without tensor names (instead of --layers).", valueName: "file.json"))
