@@ -72,6 +72,9 @@ public struct InferenceSession {
         } else if options.topK > model.classes.count {
             throw InferenceSetupError.topKTooLarge(k: options.topK, classes: model.classes.count, model: modelPath)
         }
+        // --threads counts every thread: the parsing thread runs beside the pool only when there are two or more.
+        var options = self.options
+        options.prefetch = options.prefetch && threads > 1
         let predictor = StreamingPredictor(model: model, options: options)
         let needsLabels = metricsPath != nil ? "--metrics" : reportPath != nil ? "--report" : nil
         let source = dataPath == "-" ? "<stdin>" : dataPath
