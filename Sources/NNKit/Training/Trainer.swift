@@ -63,6 +63,8 @@ public enum TrainingStop: Equatable {
     case completed
     /// Validation loss did not improve for `patience` epochs; the best epoch's weights were restored.
     case earlyStopped(bestEpoch: Int)
+    /// Every epoch ran, with early stopping on; the best (earlier) epoch's weights were restored.
+    case completedKeepingBest(bestEpoch: Int)
     /// Ctrl-C: stopped after `batch` of `batches` in `epoch` (that epoch is not in the history).
     case interrupted(epoch: Int, batch: Int, batches: Int)
 }
@@ -339,7 +341,7 @@ public final class Trainer {
         if let snapshot, configuration.earlyStoppingPatience != nil {
             if case .interrupted = stop {} else {
                 for (tensor, values) in snapshot { try tensor.setValues(values) }
-                if case .completed = stop, let bestEpoch, bestEpoch != records.last?.epoch { stop = .earlyStopped(bestEpoch: bestEpoch) }
+                if case .completed = stop, let bestEpoch, bestEpoch != records.last?.epoch { stop = .completedKeepingBest(bestEpoch: bestEpoch) }
             }
         }
         return stop

@@ -257,6 +257,7 @@ public enum TrainingSession {
         switch stop {
         case .completed: metadata["nntrain.stop"] = "completed"
         case let .earlyStopped(best): metadata["nntrain.stop"] = "early stopping: best validation loss at epoch \(best), weights of that epoch kept"
+        case let .completedKeepingBest(best): metadata["nntrain.stop"] = "completed: best validation loss at epoch \(best), weights of that epoch kept"
         case let .interrupted(epoch, batch, batches):
             metadata["nntrain.stop"] = batch == 0 ? "interrupted after epoch \(epoch - 1)"
                 : "interrupted in epoch \(epoch) after batch \(batch) of \(batches); the history holds completed epochs only"
@@ -370,6 +371,7 @@ public enum TrainingSession {
         switch stop {
         case .completed: pairs.append(("stopped", "after the last epoch"))
         case let .earlyStopped(best): pairs.append(("stopped", "early: no better validation loss since epoch \(best); its weights are kept"))
+        case let .completedKeepingBest(best): pairs.append(("stopped", "after the last epoch; epoch \(best) had the best validation loss and its weights are kept"))
         case let .interrupted(epoch, batch, batches):
             pairs.append(("stopped", batch == 0 ? "interrupted (Ctrl-C) after epoch \(epoch - 1)" : "interrupted (Ctrl-C) in epoch \(epoch), batch \(batch) of \(batches)"))
         }
