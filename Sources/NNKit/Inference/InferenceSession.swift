@@ -28,38 +28,13 @@ public struct InferenceSession {
         self.threads = threads
     }
 
-    /// The model a checkpoint file holds, checked against its verification vectors.
+    /// The model a checkpoint file holds, checked against its verification vectors (run in float64
+    /// for files whose tensors are f64, whose tolerances are stated for float64 arithmetic).
     public static func loadModel(path: String, pool: WorkerPool) throws -> Model {
         let checkpoint = try CheckpointReader.read(path: path)
         let model = try Model(checkpoint: checkpoint, source: path, pool: pool)
-        try verify(model, against: checkpoint, source: path)
+        try model.verify(against: checkpoint, source: path, pool: pool)
         return model
-    }
-
-    /// The checkpoint's verification vectors through the Float32 model. Like `Model.verify`, but a
-    /// file's tolerance is never taken tighter than Float32 arithmetic can meet (abs 1e-5 + rel 1e-4):
-    /// files written from float64 computations state tolerances of ~1e-12 that no Float32 run meets.
-    static func verify(_ model: Model, against checkpoint: Checkpoint, source: String) throws {
-        guard let spec = checkpoint.verification else { return }
-        guard let inputs = checkpoint.tensor(named: spec.inputs), let expected = checkpoint.tensor(named: spec.outputs) else {
-            throw ModelError.checkpoint(path: source, reason: "verification tensors \(spec.inputs) and \(spec.outputs) are missing")
-        }
-        var rows = inputs.values.doubles.map { Float($0) }
-        let count = rows.count / max(1, model.features.count)
-        let got = try model.predict(rawRows: &rows, rows: count)
-        let want = expected.values.doubles
-        guard got.count == want.count else {
-            throw ModelError.checkpoint(path: source, reason: "verification outputs have \(want.count) values, the model gives \(got.count)")
-        }
-        let width = max(1, model.network.outputFeatures)
-        let absolute = max(spec.absTolerance, 1e-5), relative = max(spec.relTolerance, 1e-4)
-        for i in 0..<want.count {
-            let tolerance = absolute + relative * abs(want[i])
-            if !(abs(Double(got[i]) - want[i]) <= tolerance) {
-                throw ModelError.verificationFailed(path: source, row: i / width, column: i % width,
-                                                    got: Double(got[i]), expected: want[i], tolerance: tolerance)
-            }
-        }
     }
 
     /// Runs everything; the predictions file (if any) appears only when all went well.
