@@ -62,7 +62,7 @@ enum ManifestEncoder {
         do {
             return try root.serializedBytes()
         } catch let error as JSONError {
-            throw CheckpointError.unwritable(field: "manifest", found: error.description, expected: "finite numbers only")
+            throw CheckpointError.unwritable(field: "manifest", found: error.description, expected: "finite numbers, and names and keys without U+0000")
         }
     }
 

@@ -334,7 +334,8 @@ extension JSONValue {
     /// Deterministic JSON text: members in order, integers as integers, other numbers in the shortest
     /// form that reads back to the same Double (always with "." or "e", so they stay non-integers),
     /// non-ASCII characters as UTF-8, control characters escaped. `pretty` indents by two spaces.
-    /// Throws `JSONError.nonFiniteNumber` for NaN or infinity.
+    /// Throws `JSONError.nonFiniteNumber` for NaN or infinity, `JSONError.nulInKey` for an object key
+    /// containing U+0000 (which `parse` rejects).
     public func serialized(pretty: Bool = false) throws -> String {
         var output = ""
         try write(to: &output, pretty: pretty, indent: 0, path: "$")
@@ -383,6 +384,8 @@ extension JSONValue {
             for (index, (key, value)) in members.enumerated() {
                 if index > 0 { output += "," }
                 if pretty { JSONValue.newline(&output, indent + 1) }
+                // parse rejects such keys (json-c cannot hold them): never write what cannot be read back.
+                guard !key.utf8.contains(0) else { throw JSONError.nulInKey(path: path) }
                 JSONValue.appendQuoted(key, to: &output)
                 output += pretty ? ": " : ":"
                 try value.write(to: &output, pretty: pretty, indent: indent + 1, path: "\(path).\(key)")

@@ -1,0 +1,38 @@
+// Bugs found by fuzzing (Fuzz/, scripts/fuzz.sh), each pinned by the smallest input that showed it.
+// The fuzz inputs themselves are replayed by NNToolsTests/RobustnessCorpusReplayTests.
+import XCTest
+import NNFormat
+import NNJSON
+
+final class RegressionTests: XCTestCase {
+    /// Fuzz/regressions/checkpoint-structured/nul-in-metadata-key: the writer wrote a metadata key
+    /// holding U+0000, which the reader (json-c) cannot parse, so a checkpoint written without error
+    /// could not be read back. The serializer now refuses such keys and the writer reports it.
+    func testWriterRefusesKeysTheReaderCannotRead() throws {
+        XCTAssertThrowsError(try JSONValue.object([("a\u{0}b", .integer(1))]).serialized()) { error in
+            XCTAssertEqual(error as? JSONError, .nulInKey(path: "$"))
+        }
+        XCTAssertThrowsError(try JSONValue.object([("x", .object([("\u{0}", .null)]))]).serialized(pretty: true)) { error in
+            XCTAssertEqual(error as? JSONError, .nulInKey(path: "$.x"))
+        }
+        // String values may hold U+0000: json-c reads them back.
+        let value = JSONValue.object([("k", .string("a\u{0}b"))])
+        XCTAssertEqual(try JSONValue.parse(try value.serialized()), value)
+
+        let checkpoint = Checkpoint(
+            writer: WriterInfo(name: "test", version: "1"), input: InputSpec(features: ["x"]),
+            layers: [.dense(DenseSpec(inputs: 1, outputs: 1, weight: "w", bias: "b"))], output: .regression(targets: ["y"]),
+            metadata: ["bad\u{0}key": "v"],
+            tensors: [Tensor(name: "w", shape: [1, 1], floats: [2]), Tensor(name: "b", shape: [1], floats: [-1])])
+        XCTAssertThrowsError(try CheckpointWriter.encode(checkpoint)) { error in
+            guard case .unwritable(let field, let found, _)? = error as? CheckpointError else {
+                return XCTFail("expected CheckpointError.unwritable, got \(error)")
+            }
+            XCTAssertEqual(field, "manifest")
+            XCTAssertTrue(found.contains("U+0000"), found)
+        }
+        var fixed = checkpoint
+        fixed.metadata = ["good key": "v\u{0}alue"]
+        XCTAssertEqual(try CheckpointReader.decode(bytes: try CheckpointWriter.encode(fixed)), fixed)
+    }
+}
