@@ -6,4 +6,17 @@ scripts/setup.sh
 # End-to-end tests run the release tools, as users run them.
 swift build -c release
 export NNKIT_BIN_DIR="$(swift build -c release --show-bin-path)"
-swift test --parallel
+results=.build/test-results.xml
+rm -f "$results"
+status=0
+swift test --parallel --disable-swift-testing --xunit-output "$results" || status=$?
+# One closing line with the counts (XCTest's parallel runner prints none of its own).
+if [ -f "$results" ]; then
+  summary=$(grep -m1 '<testsuite ' "$results")
+  tests=$(sed -E 's/.* tests="([0-9]+)".*/\1/' <<<"$summary")
+  failures=$(sed -E 's/.* failures="([0-9]+)".*/\1/' <<<"$summary")
+  errors=$(sed -E 's/.* errors="([0-9]+)".*/\1/' <<<"$summary")
+  failed=$((failures + errors))
+  echo "tests: $((tests - failed)) passed, $failed failed"
+fi
+exit "$status"
