@@ -42,7 +42,9 @@ private final class FileSource: ByteSource {
 
     init(path: String) throws {
         self.path = path
-        descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        // O_NONBLOCK: opening a FIFO for reading otherwise blocks until a writer appears (forever,
+        // if none does); the regular-file check below then rejects it. No effect on regular files.
+        descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard descriptor >= 0 else { throw CheckpointError.io(file: path, operation: "open", message: String(cString: strerror(errno))) }
         var info = stat()
         guard fstat(descriptor, &info) == 0 else {

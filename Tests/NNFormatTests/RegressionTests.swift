@@ -1,4 +1,4 @@
-// Bugs found by fuzzing (Fuzz/, scripts/fuzz.sh), each pinned by the smallest input that showed it.
+// Bugs found by fuzzing (Fuzz/, scripts/fuzz.sh) and by the robustness tests, each pinned by a small test.
 // The fuzz inputs themselves are replayed by NNToolsTests/RobustnessCorpusReplayTests.
 import XCTest
 import NNFormat
@@ -34,5 +34,20 @@ final class RegressionTests: XCTestCase {
         var fixed = checkpoint
         fixed.metadata = ["good key": "v\u{0}alue"]
         XCTAssertEqual(try CheckpointReader.decode(bytes: try CheckpointWriter.encode(fixed)), fixed)
+    }
+
+    /// Found by the hostile-file tests: reading a FIFO nobody writes to as a checkpoint blocked in
+    /// open(2) forever (nninspect, nninfer, nntrain --resume hung). It is now refused at once.
+    func testFIFOIsRefusedWithoutBlocking() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("nnck-fifo-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let fifo = directory.appendingPathComponent("pipe.nnck").path
+        XCTAssertEqual(mkfifo(fifo, 0o600), 0)
+        let started = Date()
+        XCTAssertThrowsError(try CheckpointReader.read(path: fifo)) { error in
+            XCTAssertEqual(error as? CheckpointError, .io(file: fifo, operation: "open", message: "not a regular file"))
+        }
+        XCTAssertLessThan(Date().timeIntervalSince(started), 5)
     }
 }
