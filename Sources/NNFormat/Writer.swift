@@ -168,10 +168,30 @@ public enum CheckpointWriter {
         guard closed == 0 else { throw failure("close", temporary) }
         guard rename(temporary, path) == 0 else { throw failure("rename into place") }
         committed = true
+        removeStaleTemporaries(directory: directory, base: base)
         let directoryDescriptor = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if directoryDescriptor >= 0 {
             defer { close(directoryDescriptor) }
             guard fsync(directoryDescriptor) == 0 else { throw failure("fsync directory", directory) }
+        }
+    }
+
+    /// A writer killed between creating its temporary file and the rename (SIGKILL, power loss)
+    /// leaves ".BASE.tmp-PID-N" behind. After a successful write of the same path, remove those whose
+    /// process no longer exists; a live process's file (a concurrent writer) is left alone.
+    /// Public so that other atomic writers using the same naming (nninfer's output file) can call it.
+    public static func removeStaleTemporaries(directory: String, base: String) {
+        guard let stream = opendir(directory) else { return }
+        defer { closedir(stream) }
+        let prefix = ".\(base).tmp-"
+        while let entry = readdir(stream) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(cString: raw.baseAddress!.assumingMemoryBound(to: CChar.self))
+            }
+            guard name.hasPrefix(prefix) else { continue }
+            let suffix = name.dropFirst(prefix.count).split(separator: "-", omittingEmptySubsequences: false)
+            guard suffix.count == 2, let pid = Int32(suffix[0]), pid > 0, UInt(suffix[1]) != nil, pid != getpid() else { continue }
+            if kill(pid, 0) != 0 && errno == ESRCH { unlink("\(directory)/\(name)") }
         }
     }
 
