@@ -134,7 +134,14 @@ final class RecordScanner {
                     let byte = base[j]
                     if byte == quote {
                         if j + 1 < end {
-                            if base[j + 1] == quote { escaped = true; j += 2; continue }
+                            if base[j + 1] == quote {
+                                escaped = true
+                                j += 2
+                                // Checked here too: a field of escaped quotes passed the cap unchecked when
+                                // the whole field was in memory, but not when streamed (found by the csv fuzzer).
+                                if j > capIndex { throw ScanFailure(kind: .cap(.maxFieldBytes, maxField), offset: i, fieldIndex: fieldCount) }
+                                continue
+                            }
                             break
                         }
                         if atEndOfInput { break }
