@@ -129,11 +129,23 @@ extension JSONValue {
         }
         defer { json_tokener_free(tokener) }
         json_tokener_set_flags(tokener, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8)
-        let root = bytes.baseAddress!.withMemoryRebound(to: CChar.self, capacity: bytes.count) {
+        var root = bytes.baseAddress!.withMemoryRebound(to: CChar.self, capacity: bytes.count) {
             json_tokener_parse_ex(tokener, $0, Int32(bytes.count))
         }
-        let error = json_tokener_get_error(tokener)
-        let end = Int(json_tokener_get_parse_end(tokener))
+        var error = json_tokener_get_error(tokener)
+        var end = Int(json_tokener_get_parse_end(tokener))
+        if root == nil, error == json_tokener_continue {
+            // A top-level number or literal ends only at a delimiter, so json-c waits for more text
+            // after "8": a space (which the text could have had) completes it, with strict checks.
+            // (Found by the manifest-json fuzzer.)
+            var terminator = CChar(UInt8(ascii: " "))
+            let finished = json_tokener_parse_ex(tokener, &terminator, 1)
+            if json_tokener_get_error(tokener) == json_tokener_success {
+                root = finished
+                error = json_tokener_success
+                end = bytes.count
+            }
+        }
         guard error == json_tokener_success else {
             if let root { json_object_put(root) }
             // Strict json-c also fails on bytes after a complete value: report those as trailing bytes.

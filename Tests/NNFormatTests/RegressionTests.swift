@@ -50,4 +50,19 @@ final class RegressionTests: XCTestCase {
         }
         XCTAssertLessThan(Date().timeIntervalSince(started), 5)
     }
+
+    /// Fuzz/regressions/manifest-json/top-level-number-*: JSON.parse("8") failed ("unexpected end of
+    /// text": json-c waits for a delimiter after a number) although "8\n" parsed, so serializing a
+    /// parsed number and parsing it back failed. A terminating NUL now ends the text.
+    func testTopLevelScalarsWithoutTrailingWhitespace() throws {
+        for (text, value) in [("8", JSONValue.integer(8)), ("-0.5", .number(-0.5)), ("1e3", .number(1000)), ("true", .bool(true)),
+                              ("false", .bool(false)), ("\"s\"", .string("s")), ("8\n\n", .integer(8))] {
+            XCTAssertEqual(try JSONValue.parse(text), value, text)
+            XCTAssertEqual(try JSONValue.parse(try value.serialized()), value, text)
+        }
+        for text in ["-", "tru", "[1,", "{\"a\":1", "8 9", "1e"] {
+            XCTAssertThrowsError(try JSONValue.parse(text), text)
+        }
+        XCTAssertThrowsError(try JSONValue.parse("-")) { XCTAssertEqual($0 as? JSONError, .syntax(message: "unexpected end of text", offset: 1)) }
+    }
 }
