@@ -30,7 +30,7 @@ target=$1; seconds=$2; shift 2
 nice -n 19 swift build -c release --sanitize fuzzer --sanitize address -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library \
     --product "fuzz-$target" 2>&1 | grep -v "Cannot export local symbol" >&2
 binary=".build/release/fuzz-$target"
-if ! objdump -h "$binary" | grep -q sancov_cntrs; then
+if ! objdump -h "$binary" | grep sancov_cntrs > /dev/null; then  # not grep -q: with pipefail, objdump would die of SIGPIPE
     echo "fuzz.sh: $binary has no coverage instrumentation (sancov); refusing to run it blind" >&2
     exit 1
 fi
