@@ -173,5 +173,9 @@ final class RobustnessCrashSafetyTests: XCTestCase {
         }
         let left = try temporaries(in: dir)
         print("nninfer SIGKILL outcomes over 12 runs of \(String(format: "%.2f", duration)) s: \(outcomes); temporary files left: \(left.count)")
+        // The next successful run removes what the killed runs left behind.
+        let again = try ToolRunner.run("nninfer", [model, input, "--output", output, "--quiet"])
+        XCTAssertEqual(again.status, 0, again.stderr)
+        XCTAssertEqual(try temporaries(in: dir), [])
     }
 }

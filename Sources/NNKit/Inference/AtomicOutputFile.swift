@@ -1,4 +1,5 @@
 import Glibc
+import NNFormat
 
 // Output files that never look complete when they are not: bytes stream into a hidden temporary
 // file in the destination's directory; `commit()` fsyncs it and renames it over the destination.
@@ -117,7 +118,9 @@ public final class AtomicOutputFile: OutputStreamSink {
         }
         state = .committed
         unregister()
-        let directory = splitPath(path).directory
+        let (directory, base) = splitPath(path)
+        // Temporaries of earlier writers of this path that were killed (SIGKILL leaves them behind).
+        CheckpointWriter.removeStaleTemporaries(directory: directory, base: base)
         let directoryDescriptor = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if directoryDescriptor >= 0 {
             defer { close(directoryDescriptor) }
