@@ -26,16 +26,10 @@ public final class Model {
         self.metadata = metadata
     }
 
-    public var isClassification: Bool {
-        if case .classification = output { return true }
-        return false
-    }
+    public var isClassification: Bool { output.isClassification }
 
     /// Class names; empty for regression.
-    public var classes: [String] {
-        if case let .classification(_, classes) = output { return classes }
-        return []
-    }
+    public var classes: [String] { output.classNames }
 
     /// Name of the label column the model was trained on (classification) or of the targets.
     public var labelName: String? {
@@ -59,6 +53,19 @@ public final class Model {
     public func predict(rawRows: UnsafeMutableBufferPointer<Float>, rows: Int, into output: UnsafeMutableBufferPointer<Float>) throws {
         normalization.apply(to: UnsafeMutableBufferPointer(rebasing: rawRows[0..<(rows * features.count)]))
         try network.predict(inputs: UnsafeBufferPointer(rawRows), rows: rows, into: output)
+    }
+}
+
+extension OutputSpec {
+    public var isClassification: Bool {
+        if case .classification = self { return true }
+        return false
+    }
+
+    /// Class names in output order; empty for regression.
+    public var classNames: [String] {
+        if case let .classification(_, classes) = self { return classes }
+        return []
     }
 }
 

@@ -37,15 +37,9 @@ public struct PredictionLayout: Sendable {
         self.topK = topK
     }
 
-    public var isClassification: Bool {
-        if case .classification = output { return true }
-        return false
-    }
+    public var isClassification: Bool { output.isClassification }
 
-    public var classes: [String] {
-        if case let .classification(_, classes) = output { return classes }
-        return []
-    }
+    public var classes: [String] { output.classNames }
 
     /// The column (CSV) or key (JSONL) names, in order.
     public var columnNames: [String] {
