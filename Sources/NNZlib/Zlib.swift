@@ -103,6 +103,17 @@ public enum Zlib {
         count + (count >> 12) + (count >> 14) + (count >> 25) + 13 + 18
     }
 
+    /// Hands zlib the next piece of input once it has used the last one. zlib's counters are
+    /// 32-bit, so input is given in steps of at most 1 GiB.
+    private static func refillInput(_ stream: inout z_stream, _ pointer: inout UnsafeMutablePointer<UInt8>?, _ left: inout Int) {
+        guard stream.avail_in == 0 && left > 0 else { return }
+        let step = min(left, 1 << 30)
+        stream.next_in = pointer
+        stream.avail_in = UInt32(step)
+        pointer = pointer.map { $0 + step }
+        left -= step
+    }
+
     /// Compresses `input` into `output` (capacity at least `deflateBound(input.count)`);
     /// returns the number of bytes written. `level` 0...9 (or -1 for zlib's default).
     public static func deflate(_ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer,
@@ -123,14 +134,7 @@ public enum Zlib {
         stream.avail_out = 0
         var outputLeft = output.count
         repeat {
-            // zlib's counters are 32-bit: refill in steps of at most 1 GiB.
-            if stream.avail_in == 0 && inputLeft > 0 {
-                let step = min(inputLeft, 1 << 30)
-                stream.next_in = inputPointer
-                stream.avail_in = UInt32(step)
-                inputPointer = inputPointer.map { $0 + step }
-                inputLeft -= step
-            }
+            refillInput(&stream, &inputPointer, &inputLeft)
             if stream.avail_out == 0 {
                 let step = min(outputLeft, 1 << 30)
                 stream.avail_out = UInt32(step)
@@ -190,13 +194,7 @@ public enum Zlib {
         var probing = false
         var stalls = 0
         while true {
-            if stream.avail_in == 0 && inputLeft > 0 {
-                let step = min(inputLeft, 1 << 30)
-                stream.next_in = inputPointer
-                stream.avail_in = UInt32(step)
-                inputPointer = inputPointer.map { $0 + step }
-                inputLeft -= step
-            }
+            refillInput(&stream, &inputPointer, &inputLeft)
             if stream.avail_out == 0 {
                 if outputLeft > 0 {
                     let step = min(outputLeft, 1 << 30)
