@@ -161,7 +161,11 @@ extension JSONValue {
             default: throw JSONError.syntax(message: String(cString: json_tokener_error_desc(error)), offset: end)
             }
         }
-        guard let root else { throw JSONError.syntax(message: "no value", offset: end) }
+        // json-c returns no object, with success, for the literal `null`.
+        guard let root else {
+            _ = try ObjectKeyScan(bytes[..<end])
+            return .null
+        }
         defer { json_object_put(root) }
         if let garbage = bytes[end...].firstIndex(where: { !isJSONWhitespace($0) }) {
             throw JSONError.trailingBytes(offset: garbage)
@@ -239,11 +243,43 @@ private struct ObjectKeyScan {
                     objects[object].append(start..<i)
                     expectingKey = false
                 }
+            case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+                // json-c's strict mode still takes "1." and "01"; RFC 8259's grammar does not.
+                i = try Self.numberEnd(text, from: i) - 1
             default:
                 break
             }
             i += 1
         }
+    }
+
+    /// Just past the number starting at `start`, checked against RFC 8259:
+    /// `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`.
+    static func numberEnd(_ text: UnsafeBufferPointer<UInt8>, from start: Int) throws -> Int {
+        func isDigit(_ i: Int) -> Bool { i < text.count && (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(text[i]) }
+        func digits(_ i: inout Int) -> Bool {
+            let first = i
+            while isDigit(i) { i += 1 }
+            return i > first
+        }
+        var i = start
+        if text[i] == UInt8(ascii: "-") { i += 1 }
+        if i < text.count, text[i] == UInt8(ascii: "0") {
+            i += 1
+            if isDigit(i) { throw JSONError.syntax(message: "number with a leading zero", offset: start) }
+        } else if !digits(&i) {
+            throw JSONError.syntax(message: "malformed number", offset: start)
+        }
+        if i < text.count, text[i] == UInt8(ascii: ".") {
+            i += 1
+            guard digits(&i) else { throw JSONError.syntax(message: "number without digits after its decimal point", offset: start) }
+        }
+        if i < text.count, text[i] | 0x20 == UInt8(ascii: "e") {
+            i += 1
+            if i < text.count, text[i] == UInt8(ascii: "+") || text[i] == UInt8(ascii: "-") { i += 1 }
+            guard digits(&i) else { throw JSONError.syntax(message: "number without digits in its exponent", offset: start) }
+        }
+        return i
     }
 
     func rawKey(_ range: Range<Int>) -> [UInt8] { Array(text[range]) }

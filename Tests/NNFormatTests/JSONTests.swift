@@ -57,6 +57,28 @@ final class JSONTests: XCTestCase {
         XCTAssertNoThrow(try JSONValue.parse(Array("\n{\"a\" : [ 1 , 2 ] }\r\n\t".utf8)))
     }
 
+    /// RFC 8259's number grammar, which json-c's strict mode does not fully enforce ("1.", "01").
+    func testNumbersFollowTheJSONGrammar() throws {
+        for text in ["1.", "[1.]", "{\"a\":1.e5}", "01", "[-01]", "[1e]", "[1e+]", "[-]", "[.5]", "[+1]"] {
+            XCTAssertThrowsError(try JSONValue.parse(text), text) { error in
+                guard case .syntax = error as? JSONError else { return XCTFail("\(text): \(error)") }
+            }
+        }
+        XCTAssertEqual(try JSONValue.parse("[0, -0.5, 10, 1.25e-3, 2E+2, 0e0]"),
+                       .array([.integer(0), .number(-0.5), .integer(10), .number(1.25e-3), .number(200), .number(0)]))
+        XCTAssertEqual(try JSONValue.parse("{\"k\": \"01 and 1.\"}"), .object([("k", .string("01 and 1."))]))
+    }
+
+    func testTopLevelScalars() throws {
+        XCTAssertEqual(try JSONValue.parse("null"), .null)
+        XCTAssertEqual(try JSONValue.parse(" null\n"), .null)
+        XCTAssertEqual(try JSONValue.parse("true"), .bool(true))
+        XCTAssertEqual(try JSONValue.parse("8"), .integer(8))
+        XCTAssertEqual(try JSONValue.parse("\"s\""), .string("s"))
+        XCTAssertThrowsError(try JSONValue.parse("nul"))
+        XCTAssertThrowsError(try JSONValue.parse("null null"))
+    }
+
     func testIntegersKeepTheirKind() throws {
         XCTAssertEqual(try JSONValue.parse("[9007199254740993, -5, 2.0, 1E2]"),
                        .array([.integer(9007199254740993), .integer(-5), .number(2), .number(100)]))
