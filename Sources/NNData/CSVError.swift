@@ -22,7 +22,7 @@ public struct CSVPosition: Equatable, CustomStringConvertible {
         if let line { text += ", line \(line)" }
         if let column {
             text += ", column \(column)"
-            if let columnName { text += " (\"\(columnName)\")" }
+            if let columnName { text += " (\(quotedName(columnName)))" }
         }
         return text
     }
@@ -113,9 +113,9 @@ public enum CSVError: Error, Equatable, CustomStringConvertible {
             let unit = cap == .maxColumns ? "" : " bytes"
             return "\(position): \(what) the cap of \(limit)\(unit) (\(cap.rawValue)); raise it with \(cap.option) if the file is legitimate"
         case let .duplicateColumnName(source, name, first, second):
-            return "\(source), line 1: duplicate column name \"\(name)\" (columns \(first) and \(second)); expected unique header names"
+            return "\(source), line 1: duplicate column name \(quotedName(name)) (columns \(first) and \(second)); expected unique header names"
         case let .missingColumn(source, name, available):
-            return "\(source): no column named \"\(name)\"; the file has \(abbreviatedList(available))"
+            return "\(source): no column named \(quotedName(name)); the file has \(abbreviatedList(available))"
         case let .columnIndexOutOfRange(source, index, count):
             return "\(source): column index \(index) is out of range; expected 0 to \(count - 1) (the file has \(count) column\(count == 1 ? "" : "s"))"
         case let .columnCountMismatch(source, found, expected, hint):
@@ -129,7 +129,7 @@ public enum CSVError: Error, Equatable, CustomStringConvertible {
 /// `"a", "b", "c", … and 12 more` — at most `limit` names, quoted.
 func abbreviatedList(_ names: [String], limit: Int = 10) -> String {
     if names.isEmpty { return "no columns" }
-    let shown = names.prefix(limit).map { "\"\($0)\"" }.joined(separator: ", ")
+    let shown = names.prefix(limit).map { quotedName($0) }.joined(separator: ", ")
     return names.count > limit ? "\(shown), … and \(names.count - limit) more" : shown
 }
 
@@ -140,6 +140,12 @@ func describeByte(_ byte: UInt8) -> String {
     case 32...126: return "'\(Character(Unicode.Scalar(byte)))'"
     default: return "0x" + String(byte, radix: 16, uppercase: true)
     }
+}
+
+/// A column name for a message: quoted, at most 60 bytes, line breaks and other control characters
+/// escaped, so a header field holding a newline cannot split a one-line error message.
+func quotedName(_ name: String, limit: Int = 60) -> String {
+    Array(name.utf8).withUnsafeBytes { quotedExcerpt($0, limit: limit) }
 }
 
 /// Field text for an error message: quoted, at most 40 characters, control and invalid bytes escaped.

@@ -97,6 +97,13 @@ final class CSVReaderTests: XCTestCase {
         let directory = makeTemporaryDirectory(self)
         XCTAssertEqual(errorMessage { _ = try loadCSV(path: directory) { try ColumnPlan.training(header: $0) } },
                        "\(directory): is a directory; expected a CSV file")
+        // A header name holding a line break stays on the message's one line.
+        let multiline = file("\"first\nname\",label\n1,x\n")
+        XCTAssertEqual(errorMessage { _ = try loadCSV(path: multiline) { try ColumnPlan.training(header: $0, label: ColumnReference("klass")) } },
+                       "\(multiline): no column named \"klass\"; the file has \"first\\u{a}name\", \"label\"")
+        let notNumber = file("\"first\r\nname\",label\n1,x\nabc,y\n")
+        XCTAssertEqual(errorMessage { _ = try loadCSV(path: notNumber) { try ColumnPlan.training(header: $0) } },
+                       "\(notNumber), line 4, column 1 (\"first\\u{d}\\u{a}name\"): not a number: found \"abc\"; expected a decimal number such as 1.5, -2 or 3e-4")
     }
 
     func testInferencePlanMatchesColumnsByName() throws {
