@@ -35,7 +35,7 @@ let package = Package(
         .target(name: "NNFormat", dependencies: ["NNZlib", "NNJSON", "NNParallel"], swiftSettings: fastMath),
         .target(name: "NNData", dependencies: ["NNEngine", "NNParallel"], swiftSettings: fastMath),
         .target(name: "NNKit", dependencies: ["NNEngine", "NNFormat", "NNData", "NNJSON"], swiftSettings: fastMath),
-        .target(name: "NNCLI", dependencies: ["NNKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .target(name: "NNCLI", dependencies: ["NNKit", "NNFormat", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         // Three thin executables sharing NNCLI's option groups.
         .executableTarget(name: "nntrain", dependencies: ["NNCLI"]),

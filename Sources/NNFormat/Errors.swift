@@ -55,7 +55,8 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
         case let .reservedFlags(file, found):
             return "\(file): header flags are \(hex(found)), expected 0 (reserved in v1)"
         case let .limitExceeded(file, limit, found, cap):
-            return "\(file): \(found) exceeds the reader's cap ReaderLimits.\(limit) = \(cap); raise it with ReaderLimits(\(limit): ...) if the file is trusted"
+            let raise = ReaderLimits.option(for: limit).map { "\($0) or " } ?? ""
+            return "\(file): \(found) exceeds the reader's cap ReaderLimits.\(limit) = \(cap); raise it with \(raise)ReaderLimits(\(limit): ...) if the file is trusted"
         case let .manifestChecksum(file, found, expected):
             return "\(file): manifest CRC-32 mismatch: computed \(hex(found)), header says \(hex(expected)) (corrupt manifest)"
         case let .manifestJSON(file, error):
@@ -119,4 +120,14 @@ public struct ReaderLimits: Equatable, Sendable {
     }
 
     public static let `default` = ReaderLimits()
+
+    /// The command-line option of the tools that raises the cap named `limit` (only the memory caps
+    /// have one: a real manifest, its nesting and its tensor count are far below the others).
+    public static func option(for limit: String) -> String? {
+        switch limit {
+        case "maxTensorBytes": return "--max-tensor-bytes"
+        case "maxTotalTensorBytes": return "--max-total-tensor-bytes"
+        default: return nil
+        }
+    }
 }

@@ -28,11 +28,15 @@ struct Predict: ParsableCommand {
     @OptionGroup(title: "Performance")
     var threads: ThreadOptions
 
+    @OptionGroup(title: "Checkpoint caps")
+    var checkpointLimits: CheckpointLimitOptions
+
     func run() throws {
-        let session = InferenceSession(
+        var session = InferenceSession(
             modelPath: model, dataPath: data, csvFormat: csv.format,
             options: output.inferenceOptions(skipBadRows: csv.skipBadRows),
             outputPath: output.output, metricsPath: output.metrics, reportPath: output.report, threads: threads.count)
+        session.readerLimits = checkpointLimits.limits
         let result = try session.run()
         guard !output.quiet else { return }
         if result.skipped.count > 0 {

@@ -26,12 +26,14 @@ struct Diff: ParsableCommand {
 
     @OptionGroup var threadOptions: ThreadOptions
 
+    @OptionGroup var checkpointLimits: CheckpointLimitOptions
+
     func run() throws {
         let diff: CheckpointDiff
         do {
             let pool = threadOptions.makePool()
-            diff = CheckpointDiff.compare(try CheckpointDescription.read(path: first, pool: pool),
-                                          try CheckpointDescription.read(path: second, pool: pool))
+            diff = CheckpointDiff.compare(try CheckpointDescription.read(path: first, limits: checkpointLimits.limits, pool: pool),
+                                          try CheckpointDescription.read(path: second, limits: checkpointLimits.limits, pool: pool))
         } catch {
             // Exit status 2, not ArgumentParser's 1: 1 means "different".
             StandardStreams.printError("Error: \(error)\n")

@@ -32,6 +32,8 @@ struct Show: ParsableCommand {
 
     @OptionGroup var threadOptions: ThreadOptions
 
+    @OptionGroup var checkpointLimits: CheckpointLimitOptions
+
     func validate() throws {
         if let tensor {
             guard !weights && !json else {
@@ -42,7 +44,7 @@ struct Show: ParsableCommand {
     }
 
     func run() throws {
-        let description = try CheckpointDescription.read(path: model, pool: threadOptions.makePool())
+        let description = try CheckpointDescription.read(path: model, limits: checkpointLimits.limits, pool: threadOptions.makePool())
         if let tensor {
             print(try description.tensorCSV(named: tensor), terminator: "")
         } else if json {

@@ -20,8 +20,10 @@ struct Verify: ParsableCommand {
 
     @OptionGroup var threadOptions: ThreadOptions
 
+    @OptionGroup var checkpointLimits: CheckpointLimitOptions
+
     func run() throws {
-        try CheckpointVerifier.verify(path: model, pool: threadOptions.makePool()) { report in
+        try CheckpointVerifier.verify(path: model, limits: checkpointLimits.limits, pool: threadOptions.makePool()) { report in
             print(report.text(), terminator: "")
         }
     }

@@ -68,6 +68,22 @@ final class RobustnessHostileFileTests: XCTestCase {
         XCTAssertTrue(FileManager.default.fileExists(atPath: target.path, isDirectory: &isDirectory) && isDirectory.boolValue)
     }
 
+    /// The memory caps a user may raise for a large trusted model are options of every tool that
+    /// reads checkpoints, and the message names the option.
+    func testCheckpointMemoryCapsAreOptions() throws {
+        let dir = try ToolRunner.temporaryDirectory(self)
+        let raise = "raise it with --max-total-tensor-bytes or ReaderLimits(maxTotalTensorBytes: ...)"
+        try expectClearFailure("nninspect", [model, "--max-total-tensor-bytes", "16"], culprit: model, mentions: raise)
+        try expectClearFailure("nninspect", ["verify", model, "--max-tensor-bytes", "8"], culprit: model, mentions: "--max-tensor-bytes")
+        try expectClearFailure("nninfer", [model, csv, "--max-total-tensor-bytes", "16"], culprit: model, mentions: raise)
+        try expectClearFailure("nntrain", ["--dataset", "xor", "--epochs", "1", "--resume", model, "--max-tensor-bytes", "8",
+                                           "--output", dir.appendingPathComponent("o.nnck").path], culprit: model, mentions: "--max-tensor-bytes")
+        XCTAssertEqual(try ToolRunner.run("nninspect", ["verify", model, "--max-total-tensor-bytes", "100000"]).status, 0)
+        let invalid = try ToolRunner.run("nninspect", [model, "--max-tensor-bytes", "0"])
+        XCTAssertNotEqual(invalid.status, 0)
+        XCTAssertTrue(invalid.stderr.contains("--max-tensor-bytes must be at least 1, got 0"), invalid.stderr)
+    }
+
     func testDevZero() throws {
         let dir = try ToolRunner.temporaryDirectory(self)
         try expectClearFailure("nninspect", ["/dev/zero"], culprit: "/dev/zero", mentions: "not a regular file")
@@ -76,7 +92,7 @@ final class RobustnessHostileFileTests: XCTestCase {
         try expectClearFailure("nntrain", ["--data", "/dev/zero", "--epochs", "1", "--output", dir.appendingPathComponent("o.nnck").path],
                                culprit: "/dev/zero", mentions: "NUL")
         try expectClearFailure("nntrain", ["--dataset", "xor", "--epochs", "1", "--resume", "/dev/zero", "--output", dir.appendingPathComponent("o.nnck").path],
-                               culprit: "/dev/zero")
+                               culprit: "/dev/zero", mentions: "Error: /dev/zero: cannot resume: open failed: not a regular file")
     }
 
     /// A FIFO nobody writes to: as a checkpoint it must be refused at once (opening it for reading

@@ -15,6 +15,8 @@ public struct InferenceSession {
     public var metricsPath: String?
     public var reportPath: String?
     public var threads: Int
+    /// The checkpoint reader's caps (`--max-tensor-bytes`, `--max-total-tensor-bytes`).
+    public var readerLimits: ReaderLimits = .default
 
     public init(modelPath: String, dataPath: String, csvFormat: CSVFormat, options: InferenceOptions,
                 outputPath: String? = nil, metricsPath: String? = nil, reportPath: String? = nil, threads: Int = 1) {
@@ -30,8 +32,8 @@ public struct InferenceSession {
 
     /// The model a checkpoint file holds, checked against its verification vectors (run in float64
     /// for files whose tensors are f64, whose tolerances are stated for float64 arithmetic).
-    public static func loadModel(path: String, pool: WorkerPool) throws -> Model {
-        let checkpoint = try CheckpointReader.read(path: path)
+    public static func loadModel(path: String, limits: ReaderLimits = .default, pool: WorkerPool) throws -> Model {
+        let checkpoint = try CheckpointReader.read(path: path, limits: limits, pool: pool)
         let model = try Model(checkpoint: checkpoint, source: path, pool: pool)
         try model.verify(against: checkpoint, source: path, pool: pool)
         return model
@@ -40,7 +42,7 @@ public struct InferenceSession {
     /// Runs everything; the predictions file (if any) appears only when all went well.
     public func run() throws -> InferenceResult {
         let pool = WorkerPool(threads: max(1, threads))
-        let model = try Self.loadModel(path: modelPath, pool: pool)
+        let model = try Self.loadModel(path: modelPath, limits: readerLimits, pool: pool)
         if !model.isClassification {
             if options.probabilities { throw InferenceSetupError.optionNeedsClassifier(option: "--probabilities", model: modelPath) }
             if options.topK > 0 { throw InferenceSetupError.optionNeedsClassifier(option: "--top-k", model: modelPath) }
