@@ -167,6 +167,7 @@ public struct TrainCommand: ParsableCommand {
 
     @OptionGroup(title: "CSV") var csv: CSVOptions
     @OptionGroup(title: "Threads") var threadOptions: ThreadOptions
+    @OptionGroup(title: "Checkpoint caps (--resume)") var checkpointLimits: CheckpointLimitOptions
 
     public init() {}
 
@@ -269,6 +270,7 @@ public struct TrainCommand: ParsableCommand {
         options.architectureGiven = layers != nil || model != nil
         options.outputPath = output
         options.resumePath = resume
+        options.readerLimits = checkpointLimits.limits
         options.logPath = log
         options.reportPath = report
         options.quiet = quiet

@@ -128,6 +128,59 @@ final class TrainingLoopTests: XCTestCase {
         XCTAssertEqual(restored.loss, trainer.bestValidationLoss!, accuracy: 1e-9)
     }
 
+    /// Ctrl-C mid-epoch then --resume: the resumed run skips the rows the first one trained and ends
+    /// with the same weights as one uninterrupted run (dropout masks are seeded per batch).
+    func testResumingAnInterruptedEpochContinuesExactly() throws {
+        let data = try blobs(300)
+        let layers = try Architecture.parse("16:relu,dropout:0.3,8:relu")
+        let whole = try makeTrainer(data) { $0.epochs = 2; $0.batchSize = 20; $0.hidden = layers }
+        XCTAssertEqual(try whole.run(), .completed)
+
+        let first = try makeTrainer(data) { $0.epochs = 2; $0.batchSize = 20; $0.hidden = layers }
+        var polls = 0
+        first.shouldStop = { polls += 1; return polls == 4 }
+        XCTAssertEqual(try first.run(), .interrupted(epoch: 1, batch: 4, batches: 12))
+        XCTAssertEqual(first.interruptedRowsDone, 80)
+        var c = first.configuration
+        c.epochs = 2
+        let resumed = try Trainer(model: first.model, configuration: c, data: data, optimizer: first.optimizer,
+                                  initializeWeights: false, startEpoch: 0, resumePoint: ResumePoint(rowsDone: 80))
+        XCTAssertEqual(try resumed.run(), .completed)
+        XCTAssertEqual(resumed.history.compactMap { $0["epoch"] }, [1, 2])
+        for ((name, a), (_, b)) in zip(whole.model.network.namedTensors, resumed.model.network.namedTensors) {
+            XCTAssertEqual(a.values, b.values, name)
+        }
+    }
+
+    /// Early stopping's state comes back from the stored history when the file holds the best epoch's
+    /// weights; otherwise counting starts afresh.
+    func testResumePointFromACheckpoint() throws {
+        let data = try blobs(300)
+        let trainer = try makeTrainer(data) { $0.learningRate = 0.5; $0.epochs = 40; $0.earlyStoppingPatience = 1 }
+        guard case let .earlyStopped(best) = try trainer.run() else { return XCTFail("expected early stopping") }
+        XCTAssertEqual(trainer.weightsEpoch, best)
+        var options = TrainingRunOptions()
+        options.configuration = trainer.configuration
+        let checkpoint = try TrainingSession.makeCheckpoint(trainer: trainer, data: data, configuration: trainer.configuration,
+                                                            options: options, stop: .earlyStopped(bestEpoch: best), finalMetrics: [:])
+        XCTAssertEqual(checkpoint.metadata["nntrain.resume.weights_epoch"], String(best))
+        let progress = TrainingProgress(quiet: true, terminal: false, totalEpochs: 0)
+        let point = TrainingSession.resumePoint(of: checkpoint, path: "m.nnck", epochs: trainer.epochsCompleted, rows: 225,
+                                                earlyStopping: true, progress: progress)
+        XCTAssertEqual(point, ResumePoint(rowsDone: 0, bestEpoch: best, bestValidationLoss: trainer.bestValidationLoss,
+                                          epochsWithoutImprovement: trainer.epochsCompleted - best, weightsAreBest: true))
+        var elsewhere = checkpoint
+        elsewhere.metadata["nntrain.resume.weights_epoch"] = String(trainer.epochsCompleted + 1)
+        XCTAssertEqual(TrainingSession.resumePoint(of: elsewhere, path: "m.nnck", epochs: trainer.epochsCompleted, rows: 225,
+                                                   earlyStopping: true, progress: progress), ResumePoint())
+        var interrupted = checkpoint
+        interrupted.metadata = ["nntrain.resume.rows_done": "60"]
+        XCTAssertEqual(TrainingSession.resumePoint(of: interrupted, path: "m.nnck", epochs: 3, rows: 225,
+                                                   earlyStopping: false, progress: progress), ResumePoint(rowsDone: 60))
+        XCTAssertEqual(TrainingSession.resumePoint(of: interrupted, path: "m.nnck", epochs: 3, rows: 50,
+                                                   earlyStopping: false, progress: progress), ResumePoint())
+    }
+
     func testProgressLineAndLogFormats() {
         let record = EpochRecord(epoch: 3, loss: 0.41234, accuracy: 0.87123, validationLoss: 0.441, validationAccuracy: 0.86,
                                  learningRate: 0.001, gradientNorms: [], diagnostics: nil, seconds: 0.5, samplesPerSecond: 123456.4)

@@ -17,7 +17,9 @@ public enum TrainingStreams {
     public static let initialization: UInt64 = 0x4E4E_5452_4149_0001
     /// Epoch e shuffles with stream `shuffle + e`.
     public static let shuffle: UInt64 = 0x4E4E_5452_4149_1000
-    /// Epoch e's dropout seed is the first draw of stream `dropout + e`.
+    /// Epoch e's dropout seed is the first draw of stream `dropout + e`; batch b of the epoch seeds
+    /// its masks with the first draw of stream b of that seed, so a run resumed mid-epoch draws the
+    /// same masks as an uninterrupted one.
     public static let dropout: UInt64 = 0x4E4E_5452_4149_2000
 }
 
@@ -55,6 +57,29 @@ public struct EpochRecord {
             }
         }
         return entry
+    }
+}
+
+/// Where a resumed run picks up, beyond the epoch count and the optimizer state: the rows of an
+/// interrupted epoch already trained, and early stopping's bookkeeping.
+public struct ResumePoint: Equatable {
+    /// Rows of epoch `startEpoch + 1`'s shuffled order already trained (Ctrl-C mid-epoch); skipped.
+    public var rowsDone = 0
+    /// The best validation loss of the earlier runs and its epoch.
+    public var bestEpoch: Int?
+    public var bestValidationLoss: Double?
+    /// Epochs since `bestEpoch`.
+    public var epochsWithoutImprovement = 0
+    /// The resumed weights are `bestEpoch`'s, so early stopping can keep them as its best snapshot.
+    public var weightsAreBest = false
+
+    public init(rowsDone: Int = 0, bestEpoch: Int? = nil, bestValidationLoss: Double? = nil,
+                epochsWithoutImprovement: Int = 0, weightsAreBest: Bool = false) {
+        self.rowsDone = rowsDone
+        self.bestEpoch = bestEpoch
+        self.bestValidationLoss = bestValidationLoss
+        self.epochsWithoutImprovement = epochsWithoutImprovement
+        self.weightsAreBest = weightsAreBest
     }
 }
 
@@ -160,7 +185,12 @@ public final class Trainer {
     public private(set) var records: [EpochRecord] = []
     public private(set) var bestEpoch: Int?
     public private(set) var bestValidationLoss: Double?
+    /// After Ctrl-C mid-epoch: the rows of that epoch's order already trained (stored for --resume).
+    public private(set) var interruptedRowsDone = 0
+    /// The epoch whose weights the model holds at the end (the best one when early stopping kept it).
+    public private(set) var weightsEpoch: Int
     public let initialization: WeightInitialization
+    private let resumePoint: ResumePoint
 
     /// Called about every 100 ms of training with (epoch, batches done, batches, loss so far, samples per second).
     public var onProgress: ((Int, Int, Int, Double, Double) -> Void)?
@@ -180,9 +210,12 @@ public final class Trainer {
     /// - model: a freshly built model (weights are initialized here) or one loaded for --resume
     ///   (`initializeWeights` false).
     public init(model: Model, configuration: TrainingConfiguration, data: TrainingData, optimizer: Optimizer<Float>,
-                initializeWeights: Bool, startEpoch: Int = 0, history: [[String: Double]] = []) throws {
+                initializeWeights: Bool, startEpoch: Int = 0, history: [[String: Double]] = [],
+                resumePoint: ResumePoint = ResumePoint()) throws {
         guard data.train.count > 0 else { throw TrainingError.emptyTrainingSet }
         self.model = model
+        self.resumePoint = resumePoint
+        self.weightsEpoch = startEpoch
         self.configuration = configuration
         self.optimizer = optimizer
         self.startEpoch = startEpoch
@@ -235,30 +268,37 @@ public final class Trainer {
         let batchLabels = UnsafeMutableBufferPointer<Int32>.allocate(capacity: batchSize)
         let batchTargets = UnsafeMutableBufferPointer<Float>.allocate(capacity: batchSize)
         defer { order.deallocate(); batchInputs.deallocate(); batchLabels.deallocate(); batchTargets.deallocate() }
-        var snapshot: [(EngineTensor<Float>, [Float])]?
-        var epochsWithoutImprovement = 0
+        // Early stopping carries on from the earlier runs' best epoch when the resumed weights are its.
+        bestEpoch = resumePoint.bestEpoch
+        bestValidationLoss = resumePoint.bestValidationLoss
+        var epochsWithoutImprovement = resumePoint.epochsWithoutImprovement
+        var snapshot: [(EngineTensor<Float>, [Float])]? = resumePoint.weightsAreBest
+            ? network.namedTensors.map { ($0.tensor, $0.tensor.values) } : nil
         let patience = validation == nil ? nil : configuration.earlyStoppingPatience
         var stop = TrainingStop.completed
+        let hasDropout = network.specs.contains { if case .dropout = $0 { return true } else { return false } }
 
         try train.features.withUnsafeBufferPointer { features in
             try train.labels.withUnsafeBufferPointer { labels in
                 try train.targets.withUnsafeBufferPointer { targets in
                     epochs: for epoch in (startEpoch + 1)...(startEpoch + configuration.epochs) {
-                        // Epoch e's order and dropout masks depend only on (seed, e).
+                        // Epoch e's order depends only on (seed, e), batch b's dropout masks only on (seed, e, b).
                         for i in 0..<n { order[i] = i }
                         var shuffler = RandomGenerator(seed: configuration.seed, stream: TrainingStreams.shuffle &+ UInt64(epoch))
                         if n > 1 {
                             for i in stride(from: n - 1, to: 0, by: -1) { order.swapAt(i, shuffler.next(below: i + 1)) }
                         }
                         var dropoutSeeder = RandomGenerator(seed: configuration.seed, stream: TrainingStreams.dropout &+ UInt64(epoch))
-                        network.setDropoutSeed(dropoutSeeder.next())
+                        let epochDropoutSeed = dropoutSeeder.next()
 
                         let started = monotonicSeconds()
                         var lastReport = started
                         var lossSum = 0.0
                         var learningRate = configuration.learningRate
-                        var batch = 0
-                        var start = 0
+                        // An epoch interrupted in an earlier run continues after the rows it trained.
+                        let firstRow = epoch == startEpoch + 1 && resumePoint.rowsDone < n ? resumePoint.rowsDone : 0
+                        var batch = firstRow / batchSize
+                        var start = firstRow
                         while start < n {
                             let rows = min(batchSize, n - start)
                             for r in 0..<rows {
@@ -267,6 +307,10 @@ public final class Trainer {
                                 if isClassification { batchLabels[r] = labels[source] } else { batchTargets[r] = targets[source] }
                             }
                             let step = (epoch - 1) * stepsPerEpoch + batch
+                            if hasDropout {
+                                var batchSeeder = RandomGenerator(seed: epochDropoutSeed, stream: UInt64(batch))
+                                network.setDropoutSeed(batchSeeder.next())
+                            }
                             learningRate = schedule.learningRate(base: configuration.learningRate, step: step)
                             let batchTargetsView: Targets<Float> = isClassification
                                 ? .classes(UnsafeBufferPointer(rebasing: batchLabels[0..<rows]))
@@ -285,19 +329,22 @@ public final class Trainer {
                                 let now = monotonicSeconds()
                                 if now - lastReport >= 0.1 {
                                     lastReport = now
-                                    onProgress(epoch, batch, stepsPerEpoch, lossSum / Double(start), Double(start) / max(now - started, 1e-9))
+                                    onProgress(epoch, batch, stepsPerEpoch, lossSum / Double(start - firstRow),
+                                               Double(start - firstRow) / max(now - started, 1e-9))
                                 }
                             }
                             if shouldStop() && start < n {
                                 stop = .interrupted(epoch: epoch, batch: batch, batches: stepsPerEpoch)
+                                interruptedRowsDone = start
                                 break epochs
                             }
                         }
                         let seconds = monotonicSeconds() - started
-                        var record = EpochRecord(epoch: epoch, loss: lossSum / Double(n), accuracy: nil, validationLoss: nil,
+                        var record = EpochRecord(epoch: epoch, loss: lossSum / Double(n - firstRow), accuracy: nil, validationLoss: nil,
                                                  validationAccuracy: nil, learningRate: learningRate,
                                                  gradientNorms: gradientNorms(), diagnostics: nil, seconds: seconds,
-                                                 samplesPerSecond: Double(n) / max(seconds, 1e-9))
+                                                 samplesPerSecond: Double(n - firstRow) / max(seconds, 1e-9))
+                        weightsEpoch = epoch
                         if let accuracySample { record.accuracy = try evaluate(accuracySample, withMetrics: false).accuracy }
                         if let validation {
                             let result = try evaluate(validation, withMetrics: false)
@@ -341,6 +388,7 @@ public final class Trainer {
         if let snapshot, configuration.earlyStoppingPatience != nil {
             if case .interrupted = stop {} else {
                 for (tensor, values) in snapshot { try tensor.setValues(values) }
+                if let bestEpoch { weightsEpoch = bestEpoch }
                 if case .completed = stop, let bestEpoch, bestEpoch != records.last?.epoch { stop = .completedKeepingBest(bestEpoch: bestEpoch) }
             }
         }

@@ -17,6 +17,8 @@ public struct TrainingRunOptions {
     public var architectureGiven = false
     public var outputPath: String = "model.nnck"
     public var resumePath: String?
+    /// The checkpoint reader's caps for --resume.
+    public var readerLimits: ReaderLimits = .default
     public var logPath: String?
     public var reportPath: String?
     public var quiet = false
@@ -57,9 +59,12 @@ public enum TrainingSession {
         var resumed: Checkpoint?
         if let path = options.resumePath {
             do {
-                resumed = try CheckpointReader.read(path: path, pool: pool)
+                resumed = try CheckpointReader.read(path: path, limits: options.readerLimits, pool: pool)
             } catch {
-                throw TrainingError.resume(path: path, reason: "\(error)")
+                // The reader's messages already start with the path: say it once.
+                let message = "\(error)"
+                let reason = message.hasPrefix(path + ": ") ? String(message.dropFirst(path.count + 2)) : message
+                throw TrainingError.resume(path: path, reason: reason)
             }
         }
 
@@ -84,12 +89,15 @@ public enum TrainingSession {
         let optimizer: Optimizer<Float>
         var startEpoch = 0
         var history: [[String: Double]] = []
+        var resumePoint = ResumePoint()
         if let checkpoint = resumed, let path = options.resumePath {
             model = try Model(checkpoint: checkpoint, source: path, pool: pool)
             try checkResumeCompatibility(model: model, path: path, data: data, output: output, options: options,
                                          wanted: specs ?? configuration.layerSpecs(inputs: data.train.featureCount, outputs: outputs))
             startEpoch = checkpoint.training?.epochs ?? 0
             history = checkpoint.training?.history ?? []
+            resumePoint = Self.resumePoint(of: checkpoint, path: path, epochs: startEpoch, rows: data.train.count,
+                                           earlyStopping: configuration.earlyStoppingPatience != nil, progress: progress)
             if let stored = checkpoint.training?.seed, stored != configuration.seed {
                 progress.warn("\(path) was trained with --seed \(stored); continuing with --seed \(configuration.seed)")
             }
@@ -108,7 +116,8 @@ public enum TrainingSession {
         }
 
         let trainer = try Trainer(model: model, configuration: configuration, data: data, optimizer: optimizer,
-                                  initializeWeights: resumed == nil, startEpoch: startEpoch, history: history)
+                                  initializeWeights: resumed == nil, startEpoch: startEpoch, history: history,
+                                  resumePoint: resumePoint)
         let totalEpochs = startEpoch + configuration.epochs
         let epochProgress = TrainingProgress(quiet: options.quiet, terminal: options.terminal, totalEpochs: totalEpochs)
 
@@ -262,6 +271,12 @@ public enum TrainingSession {
             metadata["nntrain.stop"] = batch == 0 ? "interrupted after epoch \(epoch - 1)"
                 : "interrupted in epoch \(epoch) after batch \(batch) of \(batches); the history holds completed epochs only"
         }
+        // What --resume needs to continue exactly where this run stopped (see ResumePoint).
+        if case let .interrupted(_, batch, _) = stop, batch > 0 {
+            metadata[ResumeKeys.rowsDone] = String(trainer.interruptedRowsDone)
+        } else {
+            metadata[ResumeKeys.weightsEpoch] = String(trainer.weightsEpoch)
+        }
         model.metadata = metadata
         let rows = min(verificationRows, data.train.count)
         let verification = Array(data.train.features.prefix(rows * data.train.featureCount))
@@ -274,6 +289,45 @@ public enum TrainingSession {
         return try model.checkpoint(writer: WriterInfo(name: "nntrain", version: NNKitVersion.string), verificationRows: verification,
                                     optimizer: configuration.saveOptimizerState ? trainer.optimizer : nil,
                                     optimizerName: configuration.optimizer.rawValue, hyperparameters: hyper)
+    }
+
+    /// Metadata keys nntrain writes for --resume.
+    enum ResumeKeys {
+        /// Rows of the interrupted epoch (the one after `training.epochs`) already trained.
+        static let rowsDone = "nntrain.resume.rows_done"
+        /// The epoch whose weights the file holds (earlier than `training.epochs` when early stopping kept the best).
+        static let weightsEpoch = "nntrain.resume.weights_epoch"
+    }
+
+    /// Where a run resumed from `checkpoint` picks up: the interrupted epoch's trained rows, and early
+    /// stopping's best epoch from the stored history, kept only when the stored weights are that epoch's
+    /// (otherwise the best weights are gone, and early stopping starts counting afresh, said as a warning).
+    static func resumePoint(of checkpoint: Checkpoint, path: String, epochs: Int, rows: Int, earlyStopping: Bool,
+                            progress: TrainingProgress) -> ResumePoint {
+        var point = ResumePoint()
+        if let text = checkpoint.metadata[ResumeKeys.rowsDone], let done = Int(text), done > 0 {
+            if done < rows {
+                point.rowsDone = done
+            } else {
+                progress.warn("\(path) stopped after \(done) rows of epoch \(epochs + 1), but the data has \(rows) rows; starting that epoch afresh")
+            }
+        }
+        guard earlyStopping else { return point }
+        let validated = (checkpoint.training?.history ?? []).compactMap { entry -> (epoch: Int, loss: Double)? in
+            guard let epoch = entry["epoch"], let loss = entry["val_loss"] else { return nil }
+            return (Int(epoch), loss)
+        }
+        guard let best = validated.min(by: { $0.loss < $1.loss }), let last = validated.last else { return point }
+        let weightsEpoch = checkpoint.metadata[ResumeKeys.weightsEpoch].flatMap { Int($0) }
+        if point.rowsDone == 0, weightsEpoch == best.epoch {
+            point.bestEpoch = best.epoch
+            point.bestValidationLoss = best.loss
+            point.epochsWithoutImprovement = last.epoch - best.epoch
+            point.weightsAreBest = true
+        } else {
+            progress.warn("\(path) does not hold the weights of its best validation epoch (\(best.epoch)); early stopping starts counting afresh")
+        }
+        return point
     }
 
     static func checkResumeCompatibility(model: Model, path: String, data: TrainingData, output: OutputSpec,
