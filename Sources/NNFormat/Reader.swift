@@ -273,72 +273,63 @@ public enum CheckpointReader {
         }
     }
 
-    /// Fills `raw` (entry.rawLength bytes) with the tensor's decoded bytes, checking every CRC.
+    /// Pieces of a raw-codec block that one thread reads and checksums (the CRC runs on each piece
+    /// right after its read, while the bytes are still in cache).
+    static let rawPieceSize = 1 << 20
+
+    /// Fills `raw` (entry.rawLength bytes) with the tensor's decoded bytes, checking every CRC. Work
+    /// is split by chunk (by `rawPieceSize` for the raw codec) on the pool: one thread reads a piece
+    /// from the source, checks and decodes it straight into `raw`, and returns its raw bytes' CRC;
+    /// those combine into the tensor's CRC.
     private static func decodeBlock(_ entry: TensorStorage, from source: ByteSource, into raw: UnsafeMutableRawBufferPointer,
                                     pool: WorkerPool, file: String) throws {
-        guard entry.rawLength > 0 else {
-            guard entry.crc32 == 0 else { throw CheckpointError.tensorChecksum(file: file, tensor: entry.name, found: 0, expected: entry.crc32) }
-            return
-        }
+        let crc: UInt32
         if entry.codec == .raw {
-            try source.read(at: entry.offset, into: raw)
-            let crc = parallelCRC(UnsafeRawBufferPointer(raw), pieceSize: 1 << 20, pool: pool)
-            guard crc == entry.crc32 else { throw CheckpointError.tensorChecksum(file: file, tensor: entry.name, found: crc, expected: entry.crc32) }
-            return
-        }
-        // Uninitialized: every byte is overwritten by the read (or the read throws).
-        let stored = try [UInt8](unsafeUninitializedCapacity: entry.storedLength) { buffer, initialized in
-            try source.read(at: entry.offset, into: UnsafeMutableRawBufferPointer(buffer))
-            initialized = entry.storedLength
-        }
-        let chunkSize = entry.chunkSize!
-        let chunkCount = entry.chunks.count
-        var storedStarts = [Int](repeating: 0, count: chunkCount)
-        for index in 1..<max(chunkCount, 1) { storedStarts[index] = storedStarts[index - 1] + entry.chunks[index - 1].storedLength }
-        var errors = [CheckpointError?](repeating: nil, count: chunkCount)
-        var rawCRCs = [UInt32](repeating: 0, count: chunkCount)
-        let shuffled = entry.codec == .shuffleDeflate
-        let elementSize = entry.dtype.byteSize
-        stored.withUnsafeBytes { storedBytes in
-            errors.withUnsafeMutableBufferPointer { errorSlots in
-                rawCRCs.withUnsafeMutableBufferPointer { crcSlots in
-                    pool.parallelFor(chunkCount) { index in
-                        let chunk = entry.chunks[index]
-                        let input = UnsafeRawBufferPointer(rebasing: storedBytes[storedStarts[index]..<(storedStarts[index] + chunk.storedLength)])
-                        let storedCRC = Zlib.crc32(input)
-                        guard storedCRC == chunk.crc32 else {
-                            errorSlots[index] = .chunkChecksum(file: file, tensor: entry.name, chunk: index, found: storedCRC, expected: chunk.crc32)
-                            return
-                        }
-                        let rawStart = index * chunkSize
-                        let output = UnsafeMutableRawBufferPointer(rebasing: raw[rawStart..<min(rawStart + chunkSize, raw.count)])
-                        do {
-                            if shuffled {
-                                let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: output.count, alignment: 64)
-                                defer { scratch.deallocate() }
-                                try Zlib.inflate(input, into: scratch, container: .raw)
-                                ByteShuffle.unshuffle(scratch.baseAddress!, into: output.baseAddress!, elements: output.count / elementSize, elementSize: elementSize)
-                            } else {
-                                try Zlib.inflate(input, into: output, container: .raw)
-                            }
-                        } catch let error as ZlibError {
-                            errorSlots[index] = .inflate(file: file, tensor: entry.name, chunk: index, error: error)
-                            return
-                        } catch {
-                            errorSlots[index] = .inflate(file: file, tensor: entry.name, chunk: index, error: .corrupt(message: "\(error)"))
-                            return
-                        }
-                        crcSlots[index] = Zlib.crc32(UnsafeRawBufferPointer(output))
-                    }
-                }
+            crc = try combinedCRC(length: raw.count, pieceSize: rawPieceSize, pool: pool) { range in
+                let piece = UnsafeMutableRawBufferPointer(rebasing: raw[range])
+                try source.read(at: entry.offset + range.lowerBound, into: piece)
+                return Zlib.crc32(UnsafeRawBufferPointer(piece))
+            }
+        } else {
+            let chunkSize = entry.chunkSize!
+            var storedOffsets = [Int](repeating: entry.offset, count: entry.chunks.count)
+            for index in entry.chunks.indices.dropFirst() { storedOffsets[index] = storedOffsets[index - 1] + entry.chunks[index - 1].storedLength }
+            crc = try combinedCRC(length: raw.count, pieceSize: chunkSize, pool: pool) { range in
+                let index = range.lowerBound / chunkSize
+                return try decodeChunk(entry, index: index, from: source, at: storedOffsets[index],
+                                       into: UnsafeMutableRawBufferPointer(rebasing: raw[range]), file: file)
             }
         }
-        if let error = errors.lazy.compactMap({ $0 }).first { throw error }
-        var crc = rawCRCs[0]
-        for index in 1..<chunkCount {
-            crc = Zlib.crc32Combine(crc, rawCRCs[index], lengthOfB: min(chunkSize, entry.rawLength - index * chunkSize))
-        }
         guard crc == entry.crc32 else { throw CheckpointError.tensorChecksum(file: file, tensor: entry.name, found: crc, expected: entry.crc32) }
+    }
+
+    /// Reads compressed chunk `index` of `entry` (stored at `offset`), checks its stored CRC, then
+    /// inflates (and unshuffles) it into `output`, its exact raw size. Returns the CRC-32 of `output`.
+    private static func decodeChunk(_ entry: TensorStorage, index: Int, from source: ByteSource, at offset: Int,
+                                    into output: UnsafeMutableRawBufferPointer, file: String) throws -> UInt32 {
+        let chunk = entry.chunks[index]
+        let stored = UnsafeMutableRawBufferPointer.allocate(byteCount: chunk.storedLength, alignment: 64)
+        defer { stored.deallocate() }
+        try source.read(at: offset, into: stored)
+        let storedCRC = Zlib.crc32(UnsafeRawBufferPointer(stored))
+        guard storedCRC == chunk.crc32 else {
+            throw CheckpointError.chunkChecksum(file: file, tensor: entry.name, chunk: index, found: storedCRC, expected: chunk.crc32)
+        }
+        do {
+            guard entry.codec == .shuffleDeflate else {
+                try Zlib.inflate(UnsafeRawBufferPointer(stored), into: output, container: .raw)
+                return Zlib.crc32(UnsafeRawBufferPointer(output))
+            }
+            // The byte planes, inflated; unshuffling writes them into `output`.
+            let planes = UnsafeMutableRawBufferPointer.allocate(byteCount: output.count, alignment: 64)
+            defer { planes.deallocate() }
+            try Zlib.inflate(UnsafeRawBufferPointer(stored), into: planes, container: .raw)
+            let elementSize = entry.dtype.byteSize
+            return ByteShuffle.unshuffleWithCRC(planes.baseAddress!, into: output.baseAddress!, elements: output.count / elementSize,
+                                                elementSize: elementSize)
+        } catch let error as ZlibError {
+            throw CheckpointError.inflate(file: file, tensor: entry.name, chunk: index, error: error)
+        }
     }
 
     private static func le16(_ b: [UInt8], _ at: Int) -> UInt16 { UInt16(b[at]) | UInt16(b[at + 1]) << 8 }
@@ -346,18 +337,31 @@ public enum CheckpointReader {
     private static func le64(_ b: [UInt8], _ at: Int) -> UInt64 { (0..<8).reduce(0) { $0 | UInt64(b[at + $1]) << (8 * $1) } }
 }
 
-/// CRC-32 of `bytes`, computed in pieces on `pool` and combined.
-func parallelCRC(_ bytes: UnsafeRawBufferPointer, pieceSize: Int, pool: WorkerPool) -> UInt32 {
-    let pieces = bytes.count == 0 ? 0 : (bytes.count - 1) / pieceSize + 1
-    if pieces <= 1 { return Zlib.crc32(bytes) }
-    var crcs = [UInt32](repeating: 0, count: pieces)
-    crcs.withUnsafeMutableBufferPointer { slots in
-        pool.parallelFor(pieces) { index in
-            let start = index * pieceSize
-            slots[index] = Zlib.crc32(UnsafeRawBufferPointer(rebasing: bytes[start..<min(start + pieceSize, bytes.count)]))
+/// Calls `piece` on each consecutive `pieceSize` range of 0..<length (the last one shorter) on
+/// `pool`, and combines the CRC-32s it returns (one per range) into the CRC-32 of the whole, as one
+/// pass would compute it. If pieces fail, the error of the first failing piece (by position) is
+/// rethrown, whichever thread met it first, so errors do not depend on the thread count.
+func combinedCRC(length: Int, pieceSize: Int, pool: WorkerPool, _ piece: (Range<Int>) throws -> UInt32) throws -> UInt32 {
+    let count = length == 0 ? 0 : (length - 1) / pieceSize + 1
+    var crcs = [UInt32](repeating: 0, count: count)
+    var errors = [Error?](repeating: nil, count: count)
+    crcs.withUnsafeMutableBufferPointer { crcSlots in
+        errors.withUnsafeMutableBufferPointer { errorSlots in
+            pool.parallelFor(count) { index in
+                let start = index * pieceSize
+                do {
+                    crcSlots[index] = try piece(start..<min(start + pieceSize, length))
+                } catch {
+                    errorSlots[index] = error
+                }
+            }
         }
     }
-    var crc = crcs[0]
-    for index in 1..<pieces { crc = Zlib.crc32Combine(crc, crcs[index], lengthOfB: min(pieceSize, bytes.count - index * pieceSize)) }
+    if let error = errors.lazy.compactMap({ $0 }).first { throw error }
+    // The CRC of no bytes is 0, and combining 0 with crc(B) gives crc(B).
+    var crc: UInt32 = 0
+    for (index, pieceCRC) in crcs.enumerated() {
+        crc = Zlib.crc32Combine(crc, pieceCRC, lengthOfB: min(pieceSize, length - index * pieceSize))
+    }
     return crc
 }

@@ -222,47 +222,38 @@ public enum CheckpointWriter {
         try tensor.values.withUnsafeBytes { raw in
             if codec == .raw {
                 return EncodedBlock(codec: .raw, chunkSize: nil, rawLength: raw.count,
-                                    crc32: parallelCRC(raw, pieceSize: chunkSize, pool: pool), payload: .raw, chunkTable: [])
+                                    crc32: try combinedCRC(length: raw.count, pieceSize: chunkSize, pool: pool) { Zlib.crc32(UnsafeRawBufferPointer(rebasing: raw[$0])) },
+                                    payload: .raw, chunkTable: [])
             }
             let count = raw.count == 0 ? 0 : (raw.count - 1) / chunkSize + 1
             var chunks = [[UInt8]](repeating: [], count: count)
-            var rawCRCs = [UInt32](repeating: 0, count: count)
-            var failures = [ZlibError?](repeating: nil, count: count)
             let elementSize = tensor.dtype.byteSize
-            chunks.withUnsafeMutableBufferPointer { chunkSlots in
-                rawCRCs.withUnsafeMutableBufferPointer { crcSlots in
-                    failures.withUnsafeMutableBufferPointer { failureSlots in
-                        pool.parallelFor(count) { index in
-                            let start = index * chunkSize
-                            var input = UnsafeRawBufferPointer(rebasing: raw[start..<min(start + chunkSize, raw.count)])
-                            crcSlots[index] = Zlib.crc32(input)
-                            var scratch: UnsafeMutableRawBufferPointer?
-                            defer { scratch?.deallocate() }
-                            if codec == .shuffleDeflate {
-                                let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: input.count, alignment: 64)
-                                ByteShuffle.shuffle(input.baseAddress!, into: buffer.baseAddress!, elements: input.count / elementSize, elementSize: elementSize)
-                                scratch = buffer
-                                input = UnsafeRawBufferPointer(buffer)
-                            }
-                            do {
-                                // Compress into a scratch of deflateBound, then keep an exact-size copy.
-                                let bound = Zlib.deflateBound(input.count)
-                                let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: bound, alignment: 64)
-                                defer { buffer.deallocate() }
-                                let written = try Zlib.deflate(input, into: buffer, level: level, strategy: strategy, container: .raw)
-                                chunkSlots[index] = Array(UnsafeRawBufferPointer(rebasing: buffer[0..<written]))
-                            } catch {
-                                failureSlots[index] = (error as? ZlibError) ?? .corrupt(message: "\(error)")
-                            }
-                        }
+            // Each chunk is compressed by one thread, which returns the CRC of its raw bytes.
+            let crc = try chunks.withUnsafeMutableBufferPointer { chunkSlots in
+                try combinedCRC(length: raw.count, pieceSize: chunkSize, pool: pool) { range in
+                    var input = UnsafeRawBufferPointer(rebasing: raw[range])
+                    let rawCRC = Zlib.crc32(input)
+                    var scratch: UnsafeMutableRawBufferPointer?
+                    defer { scratch?.deallocate() }
+                    if codec == .shuffleDeflate {
+                        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: input.count, alignment: 64)
+                        ByteShuffle.shuffle(input.baseAddress!, into: buffer.baseAddress!, elements: input.count / elementSize, elementSize: elementSize)
+                        scratch = buffer
+                        input = UnsafeRawBufferPointer(buffer)
                     }
+                    // Compress into a scratch of deflateBound, then keep an exact-size copy.
+                    let bound = Zlib.deflateBound(input.count)
+                    let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: bound, alignment: 64)
+                    defer { buffer.deallocate() }
+                    do {
+                        let written = try Zlib.deflate(input, into: buffer, level: level, strategy: strategy, container: .raw)
+                        chunkSlots[range.lowerBound / chunkSize] = Array(UnsafeRawBufferPointer(rebasing: buffer[0..<written]))
+                    } catch let error as ZlibError {
+                        throw CheckpointError.unwritable(field: "tensor \"\(tensor.name)\"", found: error.description, expected: "deflate to succeed")
+                    }
+                    return rawCRC
                 }
             }
-            if let failure = failures.lazy.compactMap({ $0 }).first {
-                throw CheckpointError.unwritable(field: "tensor \"\(tensor.name)\"", found: failure.description, expected: "deflate to succeed")
-            }
-            var crc: UInt32 = count == 0 ? 0 : rawCRCs[0]
-            for index in 1..<max(count, 1) { crc = Zlib.crc32Combine(crc, rawCRCs[index], lengthOfB: min(chunkSize, raw.count - index * chunkSize)) }
             let table = chunks.map { StoredChunk(storedLength: $0.count, crc32: Zlib.crc32($0)) }
             return EncodedBlock(codec: codec, chunkSize: chunkSize, rawLength: raw.count, crc32: crc, payload: .chunks(chunks), chunkTable: table)
         }
