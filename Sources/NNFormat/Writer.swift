@@ -124,74 +124,17 @@ public enum CheckpointWriter {
         try writeAtomically(bytes, to: path)
     }
 
-    /// The atomic replacement used by `write`, exposed for other files nnkit writes (reports, CSV).
+    /// The atomic replacement used by `write`, exposed for other files nnkit writes (reports, CSV):
+    /// an `AtomicOutputFile` given the whole content at once. Its errors are reported as
+    /// `CheckpointError.io`. It installs no signal handlers (nntrain has its own SIGINT handling
+    /// while it writes); a killed writer's temporary file is removed by the next successful write.
     public static func writeAtomically(_ bytes: [UInt8], to path: String) throws {
-        let directory: String
-        let base: String
-        if let slash = path.lastIndex(of: "/") {
-            directory = slash == path.startIndex ? "/" : String(path[..<slash])
-            base = String(path[path.index(after: slash)...])
-        } else {
-            directory = "."
-            base = path
-        }
-        func failure(_ operation: String, _ file: String = path) -> CheckpointError {
-            .io(file: file, operation: operation, message: String(cString: strerror(errno)))
-        }
-        var descriptor: Int32 = -1
-        var temporary = ""
-        for attempt in 0..<100 {
-            temporary = "\(directory)/.\(base).tmp-\(getpid())-\(attempt)"
-            descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-            if descriptor >= 0 || errno != EEXIST { break }
-        }
-        guard descriptor >= 0 else { throw failure("create temporary file", temporary) }
-        var committed = false
-        defer {
-            if descriptor >= 0 { close(descriptor) }
-            if !committed { unlink(temporary) }
-        }
-        var written = 0
-        try bytes.withUnsafeBytes { buffer in
-            while written < buffer.count {
-                let result = Glibc.write(descriptor, buffer.baseAddress! + written, buffer.count - written)
-                if result < 0 {
-                    if errno == EINTR { continue }
-                    throw failure("write", temporary)
-                }
-                written += result
-            }
-        }
-        guard fsync(descriptor) == 0 else { throw failure("fsync", temporary) }
-        let closed = close(descriptor)
-        descriptor = -1
-        guard closed == 0 else { throw failure("close", temporary) }
-        guard rename(temporary, path) == 0 else { throw failure("rename into place") }
-        committed = true
-        removeStaleTemporaries(directory: directory, base: base)
-        let directoryDescriptor = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if directoryDescriptor >= 0 {
-            defer { close(directoryDescriptor) }
-            guard fsync(directoryDescriptor) == 0 else { throw failure("fsync directory", directory) }
-        }
-    }
-
-    /// A writer killed between creating its temporary file and the rename (SIGKILL, power loss)
-    /// leaves ".BASE.tmp-PID-N" behind. After a successful write of the same path, remove those whose
-    /// process no longer exists; a live process's file (a concurrent writer) is left alone.
-    /// Public so that other atomic writers using the same naming (nninfer's output file) can call it.
-    public static func removeStaleTemporaries(directory: String, base: String) {
-        guard let stream = opendir(directory) else { return }
-        defer { closedir(stream) }
-        let prefix = ".\(base).tmp-"
-        while let entry = readdir(stream) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(cString: raw.baseAddress!.assumingMemoryBound(to: CChar.self))
-            }
-            guard name.hasPrefix(prefix) else { continue }
-            let suffix = name.dropFirst(prefix.count).split(separator: "-", omittingEmptySubsequences: false)
-            guard suffix.count == 2, let pid = Int32(suffix[0]), pid > 0, UInt(suffix[1]) != nil, pid != getpid() else { continue }
-            if kill(pid, 0) != 0 && errno == ESRCH { unlink("\(directory)/\(name)") }
+        do {
+            let file = try AtomicOutputFile(path: path, removeOnSignal: false)
+            try file.write(bytes)
+            try file.commit()
+        } catch let OutputFileError.io(file, operation, reason) {
+            throw CheckpointError.io(file: file, operation: operation, message: reason)
         }
     }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import NNCLI
+import NNFormat
 import NNKit
 
 /// `nninfer merge-metrics A.json B.json …`: the reduce step over shards' `--metrics` files.

@@ -1,5 +1,6 @@
 import Glibc
 import XCTest
+import NNFormat
 import NNJSON
 @testable import NNKit
 

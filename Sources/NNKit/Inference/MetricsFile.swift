@@ -1,4 +1,5 @@
 import Glibc
+import NNFormat
 import NNJSON
 
 /// Evaluation of a regression model on one target, kept as sums so that shards merge exactly

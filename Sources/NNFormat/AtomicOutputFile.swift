@@ -1,11 +1,10 @@
+// Files that never look complete when they are not (formats/nnck-v1.md section 5, and every other
+// file nnkit writes: reports, logs, predictions). Bytes go to a hidden temporary sibling
+// `.<name>.tmp-<pid>-<n>` in the destination's directory; `commit()` flushes, fsyncs it, renames it
+// over the destination and fsyncs the directory. On error (`discard()`, or deinit without commit)
+// the temporary file is removed and any previous file is left untouched. Streamed output (nninfer's
+// predictions) and whole files in memory (`CheckpointWriter.writeAtomically`) both use this one type.
 import Glibc
-import NNFormat
-
-// Output files that never look complete when they are not: bytes stream into a hidden temporary
-// file in the destination's directory; `commit()` fsyncs it and renames it over the destination.
-// On error (`discard()`, or deinit without commit) and on SIGINT/SIGTERM/SIGHUP the temporary file
-// is removed. This duplicates the rename logic of `CheckpointWriter.writeAtomically` (which takes
-// the whole file in memory), so that predictions can be streamed in constant memory.
 
 public enum OutputFileError: Error, CustomStringConvertible, Equatable {
     /// An operating-system call failed (`reason` is strerror's text).
@@ -38,7 +37,7 @@ public class OutputStreamSink {
 
     public func write(_ bytes: [UInt8]) throws {
         if pending.isEmpty && bytes.count >= flushThreshold {
-            try writeAll(bytes)
+            try bytes.withUnsafeBytes { try writeAll($0) }
             return
         }
         pending += bytes
@@ -50,21 +49,19 @@ public class OutputStreamSink {
     /// Hands buffered bytes to the operating system.
     public func flush() throws {
         guard !pending.isEmpty else { return }
-        try writeAll(pending)
+        try pending.withUnsafeBytes { try writeAll($0) }
         pending.removeAll(keepingCapacity: true)
     }
 
-    private func writeAll(_ bytes: [UInt8]) throws {
-        try bytes.withUnsafeBytes { buffer in
-            var offset = 0
-            while offset < buffer.count {
-                let written = Glibc.write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    throw OutputFileError.io(file: name, operation: "write", reason: String(cString: strerror(errno)))
-                }
-                offset += written
+    private func writeAll(_ buffer: UnsafeRawBufferPointer) throws {
+        var offset = 0
+        while offset < buffer.count {
+            let written = Glibc.write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
+            if written < 0 {
+                if errno == EINTR { continue }
+                throw OutputFileError.io(file: name, operation: "write", reason: String(cString: strerror(errno)))
             }
+            offset += written
         }
     }
 
@@ -81,8 +78,10 @@ public final class AtomicOutputFile: OutputStreamSink {
 
     private enum State { case open, committed, discarded }
 
-    /// Creates the temporary file `.<name>.tmp-<pid>-<n>` next to `path`.
-    public init(path: String) throws {
+    /// Creates the temporary file `.<name>.tmp-<pid>-<n>` next to `path`. With `removeOnSignal`, a
+    /// SIGINT/SIGTERM/SIGHUP before `commit()` removes it (this installs handlers for those signals,
+    /// so callers with their own SIGINT handling, such as nntrain's training loop, pass false).
+    public init(path: String, removeOnSignal: Bool = true) throws {
         let (directory, base) = splitPath(path)
         var descriptor: Int32 = -1
         var temporary = ""
@@ -97,7 +96,7 @@ public final class AtomicOutputFile: OutputStreamSink {
         self.path = path
         self.temporaryPath = temporary
         super.init(descriptor: descriptor, name: path)
-        registrySlot = TemporaryFileRegistry.register(temporary)
+        if removeOnSignal { registrySlot = TemporaryFileRegistry.register(temporary) }
     }
 
     deinit { discard() }
@@ -119,8 +118,7 @@ public final class AtomicOutputFile: OutputStreamSink {
         state = .committed
         unregister()
         let (directory, base) = splitPath(path)
-        // Temporaries of earlier writers of this path that were killed (SIGKILL leaves them behind).
-        CheckpointWriter.removeStaleTemporaries(directory: directory, base: base)
+        AtomicOutputFile.removeStaleTemporaries(directory: directory, base: base)
         let directoryDescriptor = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if directoryDescriptor >= 0 {
             defer { close(directoryDescriptor) }
@@ -137,6 +135,24 @@ public final class AtomicOutputFile: OutputStreamSink {
         if descriptor >= 0 { close(descriptor); descriptor = -1 }
         unlink(temporaryPath)
         unregister()
+    }
+
+    /// A writer killed between creating its temporary file and the rename (SIGKILL, power loss)
+    /// leaves ".BASE.tmp-PID-N" behind. After a successful write of the same path, remove those whose
+    /// process no longer exists; a live process's file (a concurrent writer) is left alone.
+    static func removeStaleTemporaries(directory: String, base: String) {
+        guard let stream = opendir(directory) else { return }
+        defer { closedir(stream) }
+        let prefix = ".\(base).tmp-"
+        while let entry = readdir(stream) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(cString: raw.baseAddress!.assumingMemoryBound(to: CChar.self))
+            }
+            guard name.hasPrefix(prefix) else { continue }
+            let suffix = name.dropFirst(prefix.count).split(separator: "-", omittingEmptySubsequences: false)
+            guard suffix.count == 2, let pid = Int32(suffix[0]), pid > 0, UInt(suffix[1]) != nil, pid != getpid() else { continue }
+            if kill(pid, 0) != 0 && errno == ESRCH { unlink("\(directory)/\(name)") }
+        }
     }
 
     private func unregister() {
