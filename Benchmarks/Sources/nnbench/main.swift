@@ -2,6 +2,7 @@
 //   nnbench gemm [--quick]                          G1 GFLOP/s, one JSON line per shape
 //   nnbench train DATADIR w1|w2 [--rows N] [--epochs E]   engine-only training (data in memory)
 //   nnbench c1 OUTDIR [--trained-like] [--repeat R] C1 save/load of the 784-2048-2048-10 checkpoint
+//   nnbench load FILE.nnck [--repeat R]             checkpoint read only, best of R (for profiling the reader)
 //   nnbench csv FILE.csv                            CSV loading (file → float32 matrix), best of 2
 //   nnbench make-w2 DIR TRAIN TEST                  W2-shaped synthetic data when the peers' Python is absent
 //   nnbench report RESULTS.jsonl                    Markdown tables (ratios to the peers) on stdout
@@ -121,6 +122,19 @@ func runC1() throws {
     }
 }
 
+/// Reading one existing checkpoint, nothing else: what a profiler should see of C1's load.
+func runLoad() throws {
+    let repeatCount = option("--repeat").flatMap { Int($0) } ?? 20
+    guard let path = arguments.first else { throw UsageError(description: "usage: nnbench load FILE.nnck [--repeat R]") }
+    var best = Double.infinity
+    for _ in 0..<repeatCount {
+        let start = benchSeconds()
+        _ = try CheckpointReader.read(path: path, pool: pool)
+        best = min(best, benchSeconds() - start)
+    }
+    emit([("workload", .string("load")), ("peer", .string("nnkit")), ("file", .string(path)), ("load_seconds", rounded(best, 5))])
+}
+
 func cFormat6g(_ value: Double) -> String {
     var buffer = [CChar](repeating: 0, count: 32)
     _ = withVaList([value]) { vsnprintf(&buffer, 32, "%.6g", $0) }
@@ -176,6 +190,7 @@ do {
     case "gemm": runGemm()
     case "train": try runTrain()
     case "c1": try runC1()
+    case "load": try runLoad()
     case "csv": try runCSV()
     case "make-w2": try runMakeW2()
     case "report": try runReport(arguments)
