@@ -1,7 +1,8 @@
 // nnbench: nnkit's in-process side of the benchmark suite, driven by Benchmarks/run.
 //   nnbench gemm [--quick]                          G1 GFLOP/s, one JSON line per shape
 //   nnbench train DATADIR w1|w2 [--rows N] [--epochs E]   engine-only training (data in memory)
-//   nnbench c1 OUTDIR [--trained-like] [--repeat R] C1 save/load of the 784-2048-2048-10 checkpoint
+//   nnbench c1 OUTDIR [--trained-like] [--repeat R] [--chunk-size BYTES]
+//                                                   C1 save/load of the 784-2048-2048-10 checkpoint
 //   nnbench load FILE.nnck [--repeat R]             checkpoint read only, best of R (for profiling the reader)
 //   nnbench csv FILE.csv                            CSV loading (file → float32 matrix), best of 2
 //   nnbench make-w2 DIR TRAIN TEST                  W2-shaped synthetic data when the peers' Python is absent
@@ -88,14 +89,15 @@ func runTrain() throws {
 }
 
 func runC1() throws {
-    guard let directory = arguments.first else { throw UsageError(description: "usage: nnbench c1 OUTDIR [--trained-like] [--repeat R]") }
+    guard let directory = arguments.first else { throw UsageError(description: "usage: nnbench c1 OUTDIR [--trained-like] [--repeat R] [--chunk-size BYTES]") }
     let trainedLike = flag("--trained-like")
     let repeatCount = option("--repeat").flatMap { Int($0) } ?? 5
+    let chunkSize = option("--chunk-size").flatMap { Int($0) } ?? WriterOptions().chunkSize
     let model = try makeC1Model(trainedLike: trainedLike)
     let checkpoint = try model.checkpoint(writer: WriterInfo(name: "nnbench", version: NNKitVersion.string))
     for (peer, codec) in [("nnkit", Codec.shuffleDeflate), ("nnkit_raw", Codec.raw)] {
         let path = "\(directory)/c1_\(peer)\(trainedLike ? "_trained" : "").nnck"
-        let options = WriterOptions(codec: codec, pool: pool)
+        let options = WriterOptions(codec: codec, chunkSize: chunkSize, pool: pool)
         func best(_ body: () throws -> Void) rethrows -> Double {
             var best = Double.infinity
             for _ in 0..<repeatCount {
