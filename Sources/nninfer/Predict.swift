@@ -37,6 +37,7 @@ struct Predict: ParsableCommand {
             options: output.inferenceOptions(skipBadRows: csv.skipBadRows),
             outputPath: output.output, metricsPath: output.metrics, reportPath: output.report, threads: threads.count)
         session.readerLimits = checkpointLimits.limits
+        session.exitsOnInterrupt = true
         let result = try session.run()
         guard !output.quiet else { return }
         if result.skipped.count > 0 {

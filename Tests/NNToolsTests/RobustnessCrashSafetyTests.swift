@@ -178,4 +178,50 @@ final class RobustnessCrashSafetyTests: XCTestCase {
         XCTAssertEqual(again.status, 0, again.stderr)
         XCTAssertEqual(try temporaries(in: dir), [])
     }
+
+    /// Ctrl-C (SIGINT) while nninfer streams predictions to --output: it exits with status 130 and
+    /// a one-line message naming the file, the old file at the path is untouched, and neither the
+    /// new partial predictions nor a temporary file is left in the directory.
+    func testSIGINTLeavesNoPartialPredictionsAndSaysSo() throws {
+        let dir = try ToolRunner.temporaryDirectory(self)
+        let model = ToolRunner.fixture("checkpoints/seed-3.1.nnck")
+        // Long enough that the run is still streaming when the signal lands.
+        var text = "x1,x2\n"
+        for row in 0..<(releaseTools ? 2_000_000 : 200_000) { text += "\(Double(row % 1000) / 100),\(Double(row % 37) / 10 - 1.5)\n" }
+        let input = dir.appendingPathComponent("input.csv").path
+        try text.write(toFile: input, atomically: true, encoding: .utf8)
+        let output = dir.appendingPathComponent("predictions.csv").path
+        let old = Data("old predictions\n".utf8)
+        try old.write(to: URL(fileURLWithPath: output))
+
+        let process = Process()
+        process.executableURL = ToolRunner.binDirectory.appendingPathComponent("nninfer")
+        process.arguments = [model, input, "--output", output, "--threads", "2"]
+        let errURL = dir.appendingPathComponent("stderr.txt")
+        FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        let err = try FileHandle(forWritingTo: errURL)
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = err
+        try process.run()
+        // Signal once predictions are streaming: the temporary file exists and has grown.
+        let ownTemporary = ".predictions.csv.tmp-\(process.processIdentifier)-"
+        let giveUp = Date().addingTimeInterval(120)
+        func temporarySize() throws -> Int {
+            guard let name = try temporaries(in: dir).first(where: { $0.hasPrefix(ownTemporary) }) else { return -1 }
+            let attributes = try? FileManager.default.attributesOfItem(atPath: dir.appendingPathComponent(name).path)
+            return (attributes?[.size] as? Int) ?? -1
+        }
+        while process.isRunning, Date() < giveUp, try temporarySize() <= 0 { usleep(200) }
+        XCTAssertTrue(process.isRunning, "nninfer finished before it could be interrupted; make the input longer")
+        kill(process.processIdentifier, SIGINT)
+        process.waitUntilExit()
+        try err.close()
+        let message = try String(contentsOf: errURL, encoding: .utf8)
+
+        XCTAssertEqual(process.terminationReason, .exit, "nninfer died of the signal instead of exiting: \(message)")
+        XCTAssertEqual(process.terminationStatus, 130, message)
+        XCTAssertEqual(message, "Error: interrupted; \(output) was not written (a file already there is unchanged)\n")
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: output)), old, "the old predictions were damaged")
+        XCTAssertEqual(try temporaries(in: dir), [], "a temporary file was left behind")
+    }
 }

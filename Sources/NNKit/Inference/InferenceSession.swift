@@ -17,6 +17,9 @@ public struct InferenceSession {
     public var threads: Int
     /// The checkpoint reader's caps (`--max-tensor-bytes`, `--max-total-tensor-bytes`).
     public var readerLimits: ReaderLimits = .default
+    /// Ctrl-C ends the process at once with a message and status 130, removing temporary files
+    /// (see `InferenceInterrupt`). For command-line tools; a library caller keeps its own handling.
+    public var exitsOnInterrupt = false
 
     public init(modelPath: String, dataPath: String, csvFormat: CSVFormat, options: InferenceOptions,
                 outputPath: String? = nil, metricsPath: String? = nil, reportPath: String? = nil, threads: Int = 1) {
@@ -63,6 +66,9 @@ public struct InferenceSession {
         let result: InferenceResult
         if let outputPath {
             let file = try AtomicOutputFile(path: outputPath)
+            if exitsOnInterrupt {
+                InferenceInterrupt.install(message: "Error: interrupted; \(outputPath) was not written (a file already there is unchanged)")
+            }
             do {
                 result = try predictor.run(path: dataPath, format: csvFormat, to: file, checkPlan: checkPlan)
                 try file.commit()
@@ -71,6 +77,9 @@ public struct InferenceSession {
                 throw error
             }
         } else {
+            if exitsOnInterrupt {
+                InferenceInterrupt.install(message: "Error: interrupted; the predictions on standard output are incomplete")
+            }
             let sink = OutputStreamSink.standardOutput()
             result = try predictor.run(path: dataPath, format: csvFormat, to: sink, checkPlan: checkPlan)
             try sink.finish()
