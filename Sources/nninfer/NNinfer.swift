@@ -13,4 +13,16 @@ struct NNInfer: ParsableCommand {
         """,
         subcommands: [Predict.self, MergeMetrics.self],
         defaultSubcommand: Predict.self)
+
+    /// `nninfer --help` (or `-h`) alone prints the help directly: the same text ArgumentParser
+    /// prints, without first running its parser over every option (about half of the start-up,
+    /// most of it first-time protocol-conformance lookups). Everything else goes the usual way.
+    static func main() {
+        let arguments = CommandLine.arguments.dropFirst()
+        if arguments.count == 1, let only = arguments.first, only == "--help" || only == "-h" {
+            print(helpMessage())
+            return
+        }
+        main(nil)
+    }
 }
