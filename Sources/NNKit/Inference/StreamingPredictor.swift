@@ -46,10 +46,13 @@ public final class StreamingPredictor {
     /// True when the network's outputs are not probabilities already (no final softmax or sigmoid):
     /// a softmax is then applied to them.
     public let appliesSoftmax: Bool
+    /// The network with batchnorm folded and activations fused (nil: it runs as trained, layer by layer).
+    let inference: InferenceNetwork?
 
     public init(model: Model, options: InferenceOptions) {
         self.model = model
         self.options = options
+        inference = InferenceNetwork(network: model.network, threads: model.network.pool.threadCount)
         layoutWithoutKeep = PredictionLayout(format: options.format, output: model.output,
                                              probabilities: options.probabilities, topK: options.topK)
         var lastActivation: Activation?
@@ -128,7 +131,12 @@ public final class StreamingPredictor {
             if rows == 0 { continue }
             try batch.features.withUnsafeMutableBufferPointer { features in
                 try outputs.withUnsafeMutableBufferPointer { out in
-                    try model.predict(rawRows: features, rows: rows, into: out)
+                    if let inference {
+                        model.normalization.apply(to: UnsafeMutableBufferPointer(rebasing: features[0..<(rows * model.features.count)]))
+                        inference.predict(features.baseAddress!, rows: rows, into: out.baseAddress!, pool: pool)
+                    } else {
+                        try model.predict(rawRows: features, rows: rows, into: out)
+                    }
                 }
             }
             outputs.withUnsafeMutableBufferPointer { out in

@@ -1,0 +1,187 @@
+// The forward pass as nninfer runs it: the trained network rewritten, once at load time, into a
+// chain of dense steps with nothing else between them.
+//
+// - Batchnorm in inference mode is the affine map y = x·s + t per feature (s = γ/√(var + ε),
+//   t = β − mean·s, as BatchNormLayer computes them). It is folded into a neighbouring dense
+//   layer: into the one before it when they touch (W' = W·diag(s), b' = b·s + t), otherwise into
+//   the one after it (W' = diag(s)·W, b' = t·W + b). Same function, different float rounding.
+// - Dropout is the identity at inference and disappears.
+// - An activation right after a dense step runs on the step's output while it is in cache (the
+//   bias is the GEMM's starting C, so no separate bias pass either).
+// - Rows are split into a few contiguous blocks per thread (taken dynamically, so a thread slowed
+//   by the CSV parser's thread leaves its share to the others), and the whole chain runs on a
+//   block in chunks of `chunkRows` (intermediates stay in L2; one synchronization per call, not
+//   one per layer). Every row's result depends on its own values only — the GEMM's summation
+//   order is fixed by k, whatever the rows around it — so outputs do not depend on the thread
+//   count or the batch size.
+// Networks this cannot express (a batchnorm with no dense layer to fold into, an activation that
+// is not right after a dense layer) are run by `Network.predict` instead (`init` returns nil).
+
+import NNEngine
+import NNParallel
+
+final class InferenceNetwork {
+    /// One dense layer with what follows it: y = f(x·weight + bias).
+    struct Step {
+        let inputs: Int
+        let outputs: Int
+        /// [inputs, outputs], row-major.
+        let weight: [Float]
+        /// [outputs]
+        let bias: [Float]
+        let activation: Activation
+    }
+
+    let steps: [Step]
+    let inputFeatures: Int
+    let outputFeatures: Int
+    /// Rows run through the chain at a time by one thread: enough that the 256×256 products of the
+    /// usual models take the GEMM's packed path (more than 2^22 multiply-adds; its in-place path
+    /// costs ~15% more instructions there) and that packing the weights is paid rarely (at 128
+    /// rows the extra packing outweighs the saved passes), few enough for L2.
+    static let chunkRows = 256
+    /// Blocks of rows per call: one on a single thread, else `blocksPerThread` per thread.
+    private let maxBlocks: Int
+    static let blocksPerThread = 4
+    /// Two ping-pong buffers per block, [chunkRows, widest step] each.
+    private let scratch: [UnsafeMutablePointer<Float>]
+
+    /// The chain equivalent to `network` in inference mode, or nil when its layers do not fit the
+    /// pattern (dense, then optional batchnorm / activation / dropout, with batchnorm foldable).
+    init?(network: Network<Float>, threads: Int) {
+        var steps: [Step] = []
+        // A batchnorm waiting for the next dense layer: x ↦ x·scale + shift on its input.
+        var pendingScale: [Double]?, pendingShift: [Double]?
+        // Whether the last step may still absorb a batchnorm or an activation.
+        var lastStepOpen = false
+        for (index, layer) in network.layers.enumerated() {
+            switch layer {
+            case let .dense(dense):
+                let inputs = dense.inputs, outputs = dense.outputs
+                var weight = (0..<(inputs * outputs)).map { Double(dense.weight.pointer[$0]) }
+                var bias = (0..<outputs).map { Double(dense.bias.pointer[$0]) }
+                if let scale = pendingScale, let shift = pendingShift {
+                    // (x·s + t)·W + b = x·(diag(s)·W) + (t·W + b)
+                    for i in 0..<inputs {
+                        for j in 0..<outputs {
+                            bias[j] += shift[i] * weight[i * outputs + j]
+                            weight[i * outputs + j] *= scale[i]
+                        }
+                    }
+                    pendingScale = nil
+                    pendingShift = nil
+                }
+                steps.append(Step(inputs: inputs, outputs: outputs, weight: weight.map { Float($0) },
+                                  bias: bias.map { Float($0) }, activation: .linear))
+                lastStepOpen = true
+            case let .batchNorm(norm):
+                guard case let .batchNorm(_, config) = network.specs[index], pendingScale == nil else { return nil }
+                // The same per-feature scale and shift as BatchNormLayer's inference forward, in Float.
+                let features = norm.features
+                var scale = [Double](repeating: 0, count: features), shift = scale
+                for j in 0..<features {
+                    let s = norm.gamma.pointer[j] / (norm.runningVariance.pointer[j] + Float(config.epsilon)).squareRoot()
+                    scale[j] = Double(s)
+                    shift[j] = Double(norm.beta.pointer[j] - norm.runningMean.pointer[j] * s)
+                }
+                if lastStepOpen, steps.last!.activation == .linear {
+                    // (x·W + b)·s + t = x·(W·diag(s)) + (b·s + t)
+                    let last = steps.removeLast()
+                    var weight = last.weight, bias = last.bias
+                    for i in 0..<last.inputs {
+                        for j in 0..<last.outputs { weight[i * last.outputs + j] = Float(Double(weight[i * last.outputs + j]) * scale[j]) }
+                    }
+                    for j in 0..<last.outputs { bias[j] = Float(Double(bias[j]) * scale[j] + shift[j]) }
+                    steps.append(Step(inputs: last.inputs, outputs: last.outputs, weight: weight, bias: bias, activation: .linear))
+                } else {
+                    pendingScale = scale
+                    pendingShift = shift
+                    lastStepOpen = false
+                }
+            case let .activation(activation):
+                guard lastStepOpen, pendingScale == nil, let last = steps.last, last.activation == .linear else { return nil }
+                steps[steps.count - 1] = Step(inputs: last.inputs, outputs: last.outputs, weight: last.weight,
+                                              bias: last.bias, activation: activation.activation)
+            case .dropout:
+                break
+            }
+        }
+        guard let first = steps.first, pendingScale == nil else { return nil }
+        self.steps = steps
+        inputFeatures = first.inputs
+        outputFeatures = steps.last!.outputs
+        maxBlocks = threads > 1 ? threads * Self.blocksPerThread : 1
+        let widest = steps.map(\.outputs).max()!
+        scratch = (0..<(2 * maxBlocks)).map { _ in .allocate(capacity: Self.chunkRows * widest) }
+    }
+
+    deinit { for buffer in scratch { buffer.deallocate() } }
+
+    /// x: [rows, inputFeatures] → output: [rows, outputFeatures], on the threads of `pool`.
+    func predict(_ x: UnsafePointer<Float>, rows: Int, into output: UnsafeMutablePointer<Float>, pool: WorkerPool) {
+        let parts = max(1, min(maxBlocks, (rows + Self.chunkRows - 1) / Self.chunkRows))
+        pool.parallelFor(parts) { part in
+            let base = rows / parts, extra = rows % parts
+            let start = part * base + min(part, extra)
+            let end = start + base + (part < extra ? 1 : 0)
+            var chunk = start
+            while chunk < end {
+                let count = min(Self.chunkRows, end - chunk)
+                run(x + chunk * inputFeatures, rows: count, into: output + chunk * outputFeatures,
+                    buffers: (scratch[2 * part], scratch[2 * part + 1]))
+                chunk += count
+            }
+        }
+    }
+
+    /// The whole chain on `rows` ≤ chunkRows rows, intermediates in the two buffers.
+    private func run(_ x: UnsafePointer<Float>, rows: Int, into output: UnsafeMutablePointer<Float>,
+                     buffers: (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>)) {
+        var input = x
+        for (index, step) in steps.enumerated() {
+            let isLast = index == steps.count - 1
+            let z = isLast ? output : (index % 2 == 0 ? buffers.0 : buffers.1)
+            let n = step.outputs
+            // z = x·W + b: every row starts as b, the product is added on top (beta = 1).
+            step.bias.withUnsafeBufferPointer { bias in
+                for r in 0..<rows { (z + r * n).update(from: bias.baseAddress!, count: n) }
+            }
+            step.weight.withUnsafeBufferPointer { weight in
+                Gemm.sgemm(transA: false, transB: false, m: rows, n: n, k: step.inputs,
+                           alpha: 1, a: input, lda: step.inputs, b: weight.baseAddress!, ldb: n,
+                           beta: 1, c: z, ldc: n)
+            }
+            Self.activate(step.activation, z, rows: rows, width: n)
+            input = UnsafePointer(z)
+        }
+    }
+
+    /// In place, on [rows, width]: the same formulas as ActivationLayer.
+    private static func activate(_ activation: Activation, _ z: UnsafeMutablePointer<Float>, rows: Int, width: Int) {
+        let count = rows * width
+        switch activation {
+        case .linear:
+            break
+        case .relu:
+            for i in 0..<count { z[i] = z[i] > 0 ? z[i] : 0 }
+        case let .leakyReLU(slopeValue):
+            let slope = Float(slopeValue)
+            for i in 0..<count { z[i] = z[i] > 0 ? z[i] : slope * z[i] }
+        case .sigmoid:
+            for i in 0..<count { z[i] = sigmoid(z[i]) }
+        case .tanh:
+            for i in 0..<count { z[i] = Float.tanh(z[i]) }
+        case .softmax:
+            // ActivationLayer's row softmax: max subtracted, then multiplied by 1 / Σ.
+            for r in 0..<rows {
+                let row = z + r * width
+                var largest = row[0]
+                for j in 1..<max(width, 1) where row[j] > largest { largest = row[j] }
+                var sum: Float = 0
+                for j in 0..<width { row[j] = Float.exp(row[j] - largest); sum += row[j] }
+                let inverse = 1 / sum
+                for j in 0..<width { row[j] *= inverse }
+            }
+        }
+    }
+}
