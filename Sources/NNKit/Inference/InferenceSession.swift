@@ -85,6 +85,10 @@ public struct InferenceSession {
             try sink.finish()
         }
         if let evaluation = result.evaluation {
+            if exitsOnInterrupt && (metricsPath != nil || reportPath != nil) {
+                let predictions = outputPath.map { "the predictions are in \($0), " } ?? ""
+                InferenceInterrupt.install(message: "Error: interrupted; \(predictions)the --metrics/--report files were not written")
+            }
             if let metricsPath { try MetricsFile.write(evaluation, skippedRows: result.skipped.count, to: metricsPath) }
             if let reportPath {
                 let html = EvaluationReport.html(evaluation, sources: [("model", modelPath), ("data", source)],
