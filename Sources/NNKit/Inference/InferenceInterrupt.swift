@@ -1,39 +1,50 @@
-// Ctrl-C during nninfer: the run stops at once, the temporary files of atomic outputs are removed
-// (so an interrupted --output never looks complete and leaves nothing behind), a one-line message
-// says so, and the process exits with status 130 (128 + SIGINT, the shell's convention).
+// Ctrl-C during nninfer: a one-line message says what was not written, then the interrupt goes on
+// to the handler that was there before — the atomic output files' one, which removes their
+// temporary files (so an interrupted --output never looks complete and leaves nothing behind) —
+// and the process ends by SIGINT, as an interrupted program should (the shell sees status 130 and
+// a calling script stops too).
 //
 // Unlike training there is nothing worth finishing: stopping between batches would only delay
-// the exit (and could not, while blocked reading a pipe). The handler therefore does everything
-// itself, with async-signal-safe calls only: unlink (through TemporaryFileRegistry), write, _exit.
+// the exit (and could not, while blocked reading a pipe). Only async-signal-safe calls run in the
+// handler: write, sigaction, raise.
 import Glibc
 
 /// The message the handler writes, prepared before installation (a handler must not allocate).
 nonisolated(unsafe) private var interruptMessage: UnsafeMutablePointer<CChar>?
 nonisolated(unsafe) private var interruptMessageLength = 0
+/// The SIGINT action replaced by ours, restored by the handler before it re-raises the signal.
+nonisolated(unsafe) private var previousAction = sigaction()
+
+private func handleInterrupt(_ signal: Int32) {
+    if let message = interruptMessage { _ = write(2, message, interruptMessageLength) }
+    // SIGINT is blocked while this runs: the re-raised one reaches the previous action on return.
+    sigaction(SIGINT, &previousAction, nil)
+    raise(SIGINT)
+}
 
 public enum InferenceInterrupt {
-    /// The exit status of an interrupted run.
-    public static let exitStatus: Int32 = 130
-
-    /// Makes SIGINT remove the registered temporary files, print `message` (one line) to standard
-    /// error and exit with `exitStatus`. Call it after the first `AtomicOutputFile` is created: its
-    /// registry installs its own SIGINT/SIGTERM/SIGHUP handlers once per process, and this one must
-    /// come later to replace the SIGINT one (SIGTERM and SIGHUP keep the registry's behaviour).
-    /// Calling it again replaces the message (a few bytes, kept for the process's lifetime).
+    /// Makes SIGINT print `message` (one line) to standard error before the SIGINT action in place
+    /// now runs (by default: the process ends); an ignored SIGINT stays ignored. Call it after the first `AtomicOutputFile` is
+    /// created, so that the action kept is the one removing temporary files (its registry installs
+    /// its handlers once per process). Calling it again replaces the message; a message is a few
+    /// bytes, kept for the process's lifetime (a handler on another thread may still read it).
     public static func install(message: String) {
-        _ = TemporaryFileRegistry.slots  // initialized here, never lazily inside the handler
-        // Never freed: a handler running on another thread may still read the previous message.
         let text = strdup(message + "\n")
         interruptMessage = text
         interruptMessageLength = text.map { strlen($0) } ?? 0
-        var action = sigaction()
-        action.__sigaction_handler.sa_handler = { _ in
-            TemporaryFileRegistry.removeAll()
-            if let message = interruptMessage { _ = write(2, message, interruptMessageLength) }
-            _exit(130)  // exitStatus (a literal: no global access in the handler)
+        var current = sigaction()
+        sigaction(SIGINT, nil, &current)
+        let ours: @convention(c) (Int32) -> Void = handleInterrupt
+        if let installed = current.__sigaction_handler.sa_handler {
+            let address = unsafeBitCast(installed, to: UnsafeRawPointer.self)
+            if address == unsafeBitCast(ours, to: UnsafeRawPointer.self) { return }  // only the message changed
+            // Ignored SIGINT (a background job of a script, nohup): stay ignored, say nothing.
+            if address == unsafeBitCast(SIG_IGN, to: UnsafeRawPointer.self) { return }
         }
+        var action = sigaction()
+        action.__sigaction_handler.sa_handler = ours
         sigemptyset(&action.sa_mask)
         action.sa_flags = 0
-        sigaction(SIGINT, &action, nil)
+        sigaction(SIGINT, &action, &previousAction)
     }
 }

@@ -17,8 +17,8 @@ public struct InferenceSession {
     public var threads: Int
     /// The checkpoint reader's caps (`--max-tensor-bytes`, `--max-total-tensor-bytes`).
     public var readerLimits: ReaderLimits = .default
-    /// Ctrl-C ends the process at once with a message and status 130, removing temporary files
-    /// (see `InferenceInterrupt`). For command-line tools; a library caller keeps its own handling.
+    /// Ctrl-C prints what was not written before ending the process (temporary files removed; see
+    /// `InferenceInterrupt`). For command-line tools; a library caller keeps its own handling.
     public var exitsOnInterrupt = false
 
     public init(modelPath: String, dataPath: String, csvFormat: CSVFormat, options: InferenceOptions,
