@@ -4,9 +4,15 @@
 
 import Glibc
 import NNParallel
+#if arch(x86_64)
+// The compiler's x86 intrinsics (a Clang module of the toolchain, not a package): SIMD square roots.
+import _Builtin_intrinsics.intel
+#endif
 
-public protocol EngineScalar: BinaryFloatingPoint, CustomStringConvertible
+public protocol EngineScalar: BinaryFloatingPoint, SIMDScalar, Codable, CustomStringConvertible
 {
+    /// The 256-bit vector of this scalar (SIMD8<Float>, SIMD4<Double>): element-wise loops use it.
+    associatedtype Vector: SIMD where Vector.Scalar == Self
     /// Row-major C = alpha·op(A)·op(B) + beta·C; dispatches to `Gemm.sgemm` / `Gemm.dgemm`.
     static func gemm(
         transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
@@ -18,9 +24,13 @@ public protocol EngineScalar: BinaryFloatingPoint, CustomStringConvertible
     static func log1p(_ x: Self) -> Self
     static func tanh(_ x: Self) -> Self
     static func cos(_ x: Self) -> Self
+    /// Lane-wise correctly rounded √ (one vsqrtps/vsqrtpd). `Vector.squareRoot()` calls libm's
+    /// sqrtf once per lane (errno semantics keep LLVM from vectorizing it): 8× slower in Adam.
+    static func squareRoot(_ v: Vector) -> Vector
 }
 
 extension Float: EngineScalar {
+    public typealias Vector = SIMD8<Float>
     @inline(__always) public static func gemm(
         transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
         alpha: Float, a: UnsafePointer<Float>, lda: Int,
@@ -35,9 +45,18 @@ extension Float: EngineScalar {
     @inline(__always) public static func log1p(_ x: Float) -> Float { Glibc.log1pf(x) }
     @inline(__always) public static func tanh(_ x: Float) -> Float { Glibc.tanhf(x) }
     @inline(__always) public static func cos(_ x: Float) -> Float { Glibc.cosf(x) }
+    @inline(__always) public static func squareRoot(_ v: SIMD8<Float>) -> SIMD8<Float> {
+        #if arch(x86_64)
+        // Two SSE halves (baseline x86-64); LLVM merges them into one vsqrtps ymm under AVX.
+        return SIMD8(lowHalf: _mm_sqrt_ps(v.lowHalf), highHalf: _mm_sqrt_ps(v.highHalf))
+        #else
+        return v.squareRoot()
+        #endif
+    }
 }
 
 extension Double: EngineScalar {
+    public typealias Vector = SIMD4<Double>
     @inline(__always) public static func gemm(
         transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
         alpha: Double, a: UnsafePointer<Double>, lda: Int,
@@ -52,6 +71,13 @@ extension Double: EngineScalar {
     @inline(__always) public static func log1p(_ x: Double) -> Double { Glibc.log1p(x) }
     @inline(__always) public static func tanh(_ x: Double) -> Double { Glibc.tanh(x) }
     @inline(__always) public static func cos(_ x: Double) -> Double { Glibc.cos(x) }
+    @inline(__always) public static func squareRoot(_ v: SIMD4<Double>) -> SIMD4<Double> {
+        #if arch(x86_64)
+        return SIMD4(lowHalf: _mm_sqrt_pd(v.lowHalf), highHalf: _mm_sqrt_pd(v.highHalf))
+        #else
+        return v.squareRoot()
+        #endif
+    }
 }
 
 /// A fixed-size, heap-allocated array of scalars with a stable address, owned by a layer or an

@@ -25,8 +25,9 @@ protocol GemmScalar: BinaryFloatingPoint, SIMDScalar, Codable {
     associatedtype Vector: SIMD where Vector.Scalar == Self
 }
 
-extension Float: GemmScalar { typealias Vector = SIMD8<Float> }
-extension Double: GemmScalar { typealias Vector = SIMD4<Double> }
+// Vector: SIMD8<Float> / SIMD4<Double>, declared with EngineScalar (Scalar.swift).
+extension Float: GemmScalar {}
+extension Double: GemmScalar {}
 
 /// Tile and block sizes. Chosen for a core with 32 KiB L1d and 512 KiB L2 (Zen 3, also fine on
 /// Intel client cores): a KC × NR sliver of B (16 KiB) stays in L1, an MC × KC block of A in L2.
