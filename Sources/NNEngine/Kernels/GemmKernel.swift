@@ -143,7 +143,6 @@ enum GemmEngine {
         let nr = 2 * T.Vector.scalarCount
         let rowTiles = (op.m + GemmBlocking.mr - 1) / GemmBlocking.mr
         let slivers = (op.n + nr - 1) / nr
-        let blocks = kBlocking(op.k)
         let fullSliversInPlace = op.bCol == 1 ? op.n / nr : 0
 
         // Packed slivers fullSliversInPlace..<slivers, each a kc × nr panel per K block, laid
@@ -159,40 +158,54 @@ enum GemmEngine {
             packedB = panel
         }
 
-        let aRowOffsets = clampedOffsets(rowStride: op.aRow, rows: GemmBlocking.mr)
-        let body = { (sliverRange: Range<Int>, tileRange: Range<Int>) in
-            for block in 0..<blocks.count {
-                let p0 = block * blocks.size, kc = min(op.k, p0 + blocks.size) - p0
-                let beta: T = block == 0 ? op.beta : 1
-                for s in sliverRange {
-                    let j0 = s * nr
-                    let bSliver: UnsafePointer<T>, bStride: Int
-                    if s < fullSliversInPlace {
-                        bSliver = op.b + p0 * op.bRow + j0
-                        bStride = op.bRow
-                    } else {
-                        bSliver = UnsafePointer(packedB! + (s - fullSliversInPlace) * op.k * nr + p0 * nr)
-                        bStride = nr
-                    }
-                    let cols = min(nr, op.n - j0)
-                    for t in tileRange {
-                        let i0 = t * GemmBlocking.mr
-                        let rows = min(GemmBlocking.mr, op.m - i0)
-                        let offsets = rows == GemmBlocking.mr ? aRowOffsets : clampedOffsets(rowStride: op.aRow, rows: rows)
-                        microTile(kc: kc, a: op.a + i0 * op.aRow + p0 * op.aCol, aRowOffsets: offsets, aKStride: op.aCol,
-                                  b: bSliver, bKStride: bStride,
-                                  c: op.c + i0 * op.ldc + j0, ldc: op.ldc, rows: rows, cols: cols,
-                                  alpha: op.alpha, beta: beta)
-                    }
-                }
+        // The closures below are passed straight to the pool (non-escaping, so their contexts live
+        // on the stack): a step of small products allocates nothing.
+        let b = UnsafePointer(packedB)
+        if threads <= 1 {
+            inPlaceTiles(op, packedB: b, fullSliversInPlace: fullSliversInPlace, slivers: 0..<slivers, tiles: 0..<rowTiles)
+        } else if slivers >= threads {
+            pool.parallelFor(total: slivers, parts: threads) {
+                inPlaceTiles(op, packedB: b, fullSliversInPlace: fullSliversInPlace, slivers: $0, tiles: 0..<rowTiles)
+            }
+        } else {
+            pool.parallelFor(total: rowTiles, parts: threads) {
+                inPlaceTiles(op, packedB: b, fullSliversInPlace: fullSliversInPlace, slivers: 0..<slivers, tiles: $0)
             }
         }
-        if threads <= 1 {
-            body(0..<slivers, 0..<rowTiles)
-        } else if slivers >= threads {
-            pool.parallelFor(total: slivers, parts: threads) { body($0, 0..<rowTiles) }
-        } else {
-            pool.parallelFor(total: rowTiles, parts: threads) { body(0..<slivers, $0) }
+    }
+
+    /// The in-place path's work on column slivers `sliverRange` × row tiles `tileRange`, every K block.
+    /// Slivers below `fullSliversInPlace` read B in place; the others read `packedB` (see `inPlace`).
+    @inline(__always)
+    static func inPlaceTiles<T: GemmScalar>(_ op: GemmOperands<T>, packedB: UnsafePointer<T>?, fullSliversInPlace: Int,
+                                            slivers sliverRange: Range<Int>, tiles tileRange: Range<Int>) {
+        let nr = 2 * T.Vector.scalarCount
+        let blocks = kBlocking(op.k)
+        let aRowOffsets = clampedOffsets(rowStride: op.aRow, rows: GemmBlocking.mr)
+        for block in 0..<blocks.count {
+            let p0 = block * blocks.size, kc = min(op.k, p0 + blocks.size) - p0
+            let beta: T = block == 0 ? op.beta : 1
+            for s in sliverRange {
+                let j0 = s * nr
+                let bSliver: UnsafePointer<T>, bStride: Int
+                if s < fullSliversInPlace {
+                    bSliver = op.b + p0 * op.bRow + j0
+                    bStride = op.bRow
+                } else {
+                    bSliver = packedB! + (s - fullSliversInPlace) * op.k * nr + p0 * nr
+                    bStride = nr
+                }
+                let cols = min(nr, op.n - j0)
+                for t in tileRange {
+                    let i0 = t * GemmBlocking.mr
+                    let rows = min(GemmBlocking.mr, op.m - i0)
+                    let offsets = rows == GemmBlocking.mr ? aRowOffsets : clampedOffsets(rowStride: op.aRow, rows: rows)
+                    microTile(kc: kc, a: op.a + i0 * op.aRow + p0 * op.aCol, aRowOffsets: offsets, aKStride: op.aCol,
+                              b: bSliver, bKStride: bStride,
+                              c: op.c + i0 * op.ldc + j0, ldc: op.ldc, rows: rows, cols: cols,
+                              alpha: op.alpha, beta: beta)
+                }
+            }
         }
     }
 
@@ -354,12 +367,57 @@ enum GemmEngine {
     /// C[0..<rows, 0..<cols] = alpha · (A·B) + beta · C for one MR × NR tile, where
     /// A[r, p] = a[offset_r + p·aKStride] and B[p, 0..<NR] = b[p·bKStride ..< p·bKStride + NR]
     /// (NR values readable even past `cols`). beta == 0 means C is not read.
+    /// Full tiles run the 6-row kernel inlined here (the packed path's constant A offsets stay
+    /// constants); edge tiles of r < 6 rows call a kernel for exactly r rows (for W1's m = 32, the
+    /// last of six tiles has 2 rows: a 6-row kernel would waste a ninth of the work).
     @inline(__always)
     static func microTile<T: GemmScalar>(
         kc: Int,
         a: UnsafePointer<T>, aRowOffsets: (Int, Int, Int, Int, Int, Int), aKStride: Int,
         b: UnsafePointer<T>, bKStride: Int,
         c: UnsafeMutablePointer<T>, ldc: Int, rows: Int, cols: Int,
+        alpha: T, beta: T
+    ) {
+        if rows == GemmBlocking.mr {
+            microTileRows(GemmBlocking.mr, kc: kc, a: a, aRowOffsets: aRowOffsets, aKStride: aKStride, b: b, bKStride: bKStride,
+                          c: c, ldc: ldc, cols: cols, alpha: alpha, beta: beta)
+        } else {
+            edgeRowsTile(kc: kc, a: a, aRowOffsets: aRowOffsets, aKStride: aKStride, b: b, bKStride: bKStride,
+                         c: c, ldc: ldc, rows: rows, cols: cols, alpha: alpha, beta: beta)
+        }
+    }
+
+    /// `microTile` for 1…5 rows, one specialized kernel per row count.
+    @inline(never)
+    static func edgeRowsTile<T: GemmScalar>(
+        kc: Int,
+        a: UnsafePointer<T>, aRowOffsets: (Int, Int, Int, Int, Int, Int), aKStride: Int,
+        b: UnsafePointer<T>, bKStride: Int,
+        c: UnsafeMutablePointer<T>, ldc: Int, rows: Int, cols: Int,
+        alpha: T, beta: T
+    ) {
+        switch rows {
+        case 5: microTileRows(5, kc: kc, a: a, aRowOffsets: aRowOffsets, aKStride: aKStride, b: b, bKStride: bKStride,
+                              c: c, ldc: ldc, cols: cols, alpha: alpha, beta: beta)
+        case 4: microTileRows(4, kc: kc, a: a, aRowOffsets: aRowOffsets, aKStride: aKStride, b: b, bKStride: bKStride,
+                              c: c, ldc: ldc, cols: cols, alpha: alpha, beta: beta)
+        case 3: microTileRows(3, kc: kc, a: a, aRowOffsets: aRowOffsets, aKStride: aKStride, b: b, bKStride: bKStride,
+                              c: c, ldc: ldc, cols: cols, alpha: alpha, beta: beta)
+        case 2: microTileRows(2, kc: kc, a: a, aRowOffsets: aRowOffsets, aKStride: aKStride, b: b, bKStride: bKStride,
+                              c: c, ldc: ldc, cols: cols, alpha: alpha, beta: beta)
+        default: microTileRows(1, kc: kc, a: a, aRowOffsets: aRowOffsets, aKStride: aKStride, b: b, bKStride: bKStride,
+                               c: c, ldc: ldc, cols: cols, alpha: alpha, beta: beta)
+        }
+    }
+
+    /// The micro-kernel for `rows` (1…MR) rows; always inlined with a constant `rows`, so the
+    /// `rows > r` tests below are resolved at compile time and unused accumulators disappear.
+    @inline(__always)
+    static func microTileRows<T: GemmScalar>(
+        _ rows: Int, kc: Int,
+        a: UnsafePointer<T>, aRowOffsets: (Int, Int, Int, Int, Int, Int), aKStride: Int,
+        b: UnsafePointer<T>, bKStride: Int,
+        c: UnsafeMutablePointer<T>, ldc: Int, cols: Int,
         alpha: T, beta: T
     ) {
         typealias V = T.Vector
@@ -383,27 +441,37 @@ enum GemmEngine {
             let b1 = pb.loadUnaligned(fromByteOffset: highOffset, as: V.self)
             var x = V(repeating: pa[o0])
             c00 = c00.addingProduct(x, b0); c01 = c01.addingProduct(x, b1)
-            x = V(repeating: pa[o1])
-            c10 = c10.addingProduct(x, b0); c11 = c11.addingProduct(x, b1)
-            x = V(repeating: pa[o2])
-            c20 = c20.addingProduct(x, b0); c21 = c21.addingProduct(x, b1)
-            x = V(repeating: pa[o3])
-            c30 = c30.addingProduct(x, b0); c31 = c31.addingProduct(x, b1)
-            x = V(repeating: pa[o4])
-            c40 = c40.addingProduct(x, b0); c41 = c41.addingProduct(x, b1)
-            x = V(repeating: pa[o5])
-            c50 = c50.addingProduct(x, b0); c51 = c51.addingProduct(x, b1)
+            if rows > 1 {
+                x = V(repeating: pa[o1])
+                c10 = c10.addingProduct(x, b0); c11 = c11.addingProduct(x, b1)
+            }
+            if rows > 2 {
+                x = V(repeating: pa[o2])
+                c20 = c20.addingProduct(x, b0); c21 = c21.addingProduct(x, b1)
+            }
+            if rows > 3 {
+                x = V(repeating: pa[o3])
+                c30 = c30.addingProduct(x, b0); c31 = c31.addingProduct(x, b1)
+            }
+            if rows > 4 {
+                x = V(repeating: pa[o4])
+                c40 = c40.addingProduct(x, b0); c41 = c41.addingProduct(x, b1)
+            }
+            if rows > 5 {
+                x = V(repeating: pa[o5])
+                c50 = c50.addingProduct(x, b0); c51 = c51.addingProduct(x, b1)
+            }
             pa += aKStride
             pb += bStep
         }
 
-        if rows == GemmBlocking.mr && cols == 2 * lanes {
+        if cols == 2 * lanes {
             storeRow(c, c00, c01, alpha: alpha, beta: beta)
-            storeRow(c + ldc, c10, c11, alpha: alpha, beta: beta)
-            storeRow(c + 2 * ldc, c20, c21, alpha: alpha, beta: beta)
-            storeRow(c + 3 * ldc, c30, c31, alpha: alpha, beta: beta)
-            storeRow(c + 4 * ldc, c40, c41, alpha: alpha, beta: beta)
-            storeRow(c + 5 * ldc, c50, c51, alpha: alpha, beta: beta)
+            if rows > 1 { storeRow(c + ldc, c10, c11, alpha: alpha, beta: beta) }
+            if rows > 2 { storeRow(c + 2 * ldc, c20, c21, alpha: alpha, beta: beta) }
+            if rows > 3 { storeRow(c + 3 * ldc, c30, c31, alpha: alpha, beta: beta) }
+            if rows > 4 { storeRow(c + 4 * ldc, c40, c41, alpha: alpha, beta: beta) }
+            if rows > 5 { storeRow(c + 5 * ldc, c50, c51, alpha: alpha, beta: beta) }
             return
         }
         // Edge tile: spill the accumulators, then update only the valid part of C.

@@ -9,6 +9,9 @@ final class GemmTests: XCTestCase {
     static let shapes: [(m: Int, k: Int, n: Int)] = [
         (1, 1, 1), (7, 13, 5), (33, 65, 17), (100, 1, 3), (1, 300, 1),
         (6, 16, 16), (5, 15, 15), (12, 7, 32), (13, 9, 33), (18, 257, 8), (19, 513, 31), (145, 20, 17),
+        // Edge tiles of every row count 1…5 (m mod 6), including W1's m = 32 (a 2-row last tile)
+        // with its narrow n = 10 output layer.
+        (32, 64, 10), (14, 37, 20), (4, 70, 16),
     ]
     static let transposes = [(false, false), (true, false), (false, true), (true, true)]
     static let scalings: [(alpha: Double, beta: Double)] = [(1, 0), (0.5, 1), (-2, 0.25)]
