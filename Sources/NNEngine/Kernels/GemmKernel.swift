@@ -233,8 +233,13 @@ enum GemmEngine {
             func imbalance(_ parts: Int) -> Double {
                 Double((parts + threads - 1) / threads * threads) / Double(parts)
             }
-            // Splitting columns re-packs A once per thread: count it as a 2% handicap.
-            if rowTiles < threads || imbalance(sliversPerPanel) + 0.02 < imbalance(rowTiles) {
+            // Splitting columns makes every thread pack the whole A block, while it computes only
+            // n/threads columns of it. Packing one element costs about as much as NR multiply-adds
+            // (2 FMA × 8 lanes per cycle against ~1 element per cycle), so the extra packing is worth
+            // threads·NR/n of the work: 12% at n = 256 with 2 threads (a 2% guess here made
+            // (256, 784, 256) split columns and scale worse than the 22/21 row-tile split).
+            let repacking = Double(threads * nr) / Double(ncMax)
+            if rowTiles < threads || imbalance(sliversPerPanel) + repacking < imbalance(rowTiles) {
                 columnGroups = threads
             } else {
                 rowBlockCount = gemmRoundUp(rowBlockCount, threads)
