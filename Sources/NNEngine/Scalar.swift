@@ -13,12 +13,13 @@ public protocol EngineScalar: BinaryFloatingPoint, SIMDScalar, Codable, CustomSt
 {
     /// The 256-bit vector of this scalar (SIMD8<Float>, SIMD4<Double>): element-wise loops use it.
     associatedtype Vector: SIMD where Vector.Scalar == Self
-    /// Row-major C = alpha·op(A)·op(B) + beta·C; dispatches to `Gemm.sgemm` / `Gemm.dgemm`.
+    /// Row-major C = alpha·op(A)·op(B) + beta·C (or + bias in every row); dispatches to
+    /// `Gemm.sgemm` / `Gemm.dgemm`.
     static func gemm(
         transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
         alpha: Self, a: UnsafePointer<Self>, lda: Int,
         b: UnsafePointer<Self>, ldb: Int,
-        beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int, pool: WorkerPool)
+        beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int, bias: UnsafePointer<Self>?, pool: WorkerPool)
     static func exp(_ x: Self) -> Self
     static func log(_ x: Self) -> Self
     static func log1p(_ x: Self) -> Self
@@ -35,10 +36,10 @@ extension Float: EngineScalar {
         transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
         alpha: Float, a: UnsafePointer<Float>, lda: Int,
         b: UnsafePointer<Float>, ldb: Int,
-        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, pool: WorkerPool
+        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, bias: UnsafePointer<Float>?, pool: WorkerPool
     ) {
         Gemm.sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
-                   b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, pool: pool)
+                   b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, bias: bias, pool: pool)
     }
     @inline(__always) public static func exp(_ x: Float) -> Float { Glibc.expf(x) }
     @inline(__always) public static func log(_ x: Float) -> Float { Glibc.logf(x) }
@@ -61,10 +62,10 @@ extension Double: EngineScalar {
         transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
         alpha: Double, a: UnsafePointer<Double>, lda: Int,
         b: UnsafePointer<Double>, ldb: Int,
-        beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int, pool: WorkerPool
+        beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int, bias: UnsafePointer<Double>?, pool: WorkerPool
     ) {
         Gemm.dgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
-                   b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, pool: pool)
+                   b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, bias: bias, pool: pool)
     }
     @inline(__always) public static func exp(_ x: Double) -> Double { Glibc.exp(x) }
     @inline(__always) public static func log(_ x: Double) -> Double { Glibc.log(x) }

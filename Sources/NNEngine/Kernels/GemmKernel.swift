@@ -9,7 +9,8 @@
 //
 // Reproducibility rule, shared by every path: each C element is a sequence of K blocks whose
 // boundaries depend only on k (`kBlocking`); within a block it is one accumulator updated with
-// fused multiply-adds in increasing k, starting from zero; then C = alpha·acc + beta·C for the
+// fused multiply-adds in increasing k, starting from zero; then C = alpha·acc + beta·C (or
+// alpha·acc + bias[j] when a bias row is given) for the
 // first block and C = alpha·acc + C for the others. Threads split C only (rows or columns), so the
 // result is bit-identical for any thread count and for every code path (scalar, in-place, packed).
 
@@ -54,21 +55,44 @@ func kBlocking(_ k: Int) -> (count: Int, size: Int) {
 
 /// One GEMM call's operands, with op(A) and op(B) described by strides so every path reads them
 /// the same way:  op(A)[i, p] = a[i·aRow + p·aCol],  op(B)[p, j] = b[p·bRow + j·bCol].
+/// `bias` ([n], optional) is added to every row of C in place of beta·C (beta is then ignored).
 struct GemmOperands<T: GemmScalar> {
     let m: Int, n: Int, k: Int
     let alpha: T, beta: T
+    let bias: UnsafePointer<T>?
     let a: UnsafePointer<T>, aRow: Int, aCol: Int
     let b: UnsafePointer<T>, bRow: Int, bCol: Int
     let c: UnsafeMutablePointer<T>, ldc: Int
 
     init(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: T,
          a: UnsafePointer<T>, lda: Int, b: UnsafePointer<T>, ldb: Int,
-         beta: T, c: UnsafeMutablePointer<T>, ldc: Int) {
+         beta: T, c: UnsafeMutablePointer<T>, ldc: Int, bias: UnsafePointer<T>? = nil) {
         self.m = m; self.n = n; self.k = k
-        self.alpha = alpha; self.beta = beta
+        self.alpha = alpha; self.beta = beta; self.bias = bias
         self.a = a; self.aRow = transA ? 1 : lda; self.aCol = transA ? lda : 1
         self.b = b; self.bRow = transB ? 1 : ldb; self.bCol = transB ? ldb : 1
         self.c = c; self.ldc = ldc
+    }
+
+    /// How K block `block` writes its accumulators to C, for the tile starting at column j0: the
+    /// first block applies beta (or the bias), later ones add to C.
+    @inline(__always)
+    func update(block: Int, column j0: Int) -> TileUpdate<T> {
+        if block > 0 { return TileUpdate(alpha: alpha, beta: 1, bias: nil) }
+        return TileUpdate(alpha: alpha, beta: beta, bias: bias.map { $0 + j0 })
+    }
+}
+
+/// C = alpha·acc + bias[j] when `bias` is set (it points at the tile's first column), else
+/// C = alpha·acc + beta·C, with beta == 0 not reading C.
+struct TileUpdate<T: GemmScalar> {
+    let alpha: T, beta: T
+    let bias: UnsafePointer<T>?
+
+    @inline(__always)
+    func value(_ acc: T, old: T, column j: Int) -> T {
+        if let bias { return alpha * acc + bias[j] }
+        return beta == 0 ? alpha * acc : alpha * acc + beta * old
     }
 }
 
@@ -108,11 +132,11 @@ enum GemmEngine {
         max(1, min(pool.threadCount, multiplyAdds / GemmBlocking.minMultiplyAddsPerThread))
     }
 
-    /// k = 0: C = beta·C (beta = 0 writes zeros, ignoring whatever C held).
+    /// k = 0: C = beta·C (beta = 0 writes zeros, ignoring whatever C held), or C = bias.
     static func scaleC<T: GemmScalar>(_ op: GemmOperands<T>) {
         for i in 0..<op.m {
             let row = op.c + i * op.ldc
-            for j in 0..<op.n { row[j] = op.beta == 0 ? 0 : op.beta * row[j] }
+            for j in 0..<op.n { row[j] = op.bias.map { $0[j] } ?? (op.beta == 0 ? 0 : op.beta * row[j]) }
         }
     }
 
@@ -121,7 +145,7 @@ enum GemmEngine {
         let blocks = kBlocking(op.k)
         for block in 0..<blocks.count {
             let p0 = block * blocks.size, p1 = min(op.k, p0 + blocks.size)
-            let beta: T = block == 0 ? op.beta : 1
+            let update = op.update(block: block, column: 0)
             for i in 0..<op.m {
                 for j in 0..<op.n {
                     var acc: T = 0
@@ -129,7 +153,7 @@ enum GemmEngine {
                         acc = acc.addingProduct(op.a[i * op.aRow + p * op.aCol], op.b[p * op.bRow + j * op.bCol])
                     }
                     let cij = op.c + i * op.ldc + j
-                    cij.pointee = beta == 0 ? op.alpha * acc : op.alpha * acc + beta * cij.pointee
+                    cij.pointee = update.value(acc, old: cij.pointee, column: j)
                 }
             }
         }
@@ -184,7 +208,6 @@ enum GemmEngine {
         let aRowOffsets = clampedOffsets(rowStride: op.aRow, rows: GemmBlocking.mr)
         for block in 0..<blocks.count {
             let p0 = block * blocks.size, kc = min(op.k, p0 + blocks.size) - p0
-            let beta: T = block == 0 ? op.beta : 1
             for s in sliverRange {
                 let j0 = s * nr
                 let bSliver: UnsafePointer<T>, bStride: Int
@@ -203,7 +226,7 @@ enum GemmEngine {
                     microTile(kc: kc, a: op.a + i0 * op.aRow + p0 * op.aCol, aRowOffsets: offsets, aKStride: op.aCol,
                               b: bSliver, bKStride: bStride,
                               c: op.c + i0 * op.ldc + j0, ldc: op.ldc, rows: rows, cols: cols,
-                              alpha: op.alpha, beta: beta)
+                              update: op.update(block: block, column: j0))
                 }
             }
         }
@@ -253,7 +276,6 @@ enum GemmEngine {
             let slivers = (nc + nr - 1) / nr
             for block in 0..<blocks.count {
                 let p0 = block * blocks.size, kc = min(op.k, p0 + blocks.size) - p0
-                let beta: T = block == 0 ? op.beta : 1
 
                 usePool.parallelFor(total: slivers, parts: threads) { range in
                     for s in range {
@@ -285,7 +307,7 @@ enum GemmEngine {
                             microTile(kc: kc, a: UnsafePointer(packedA + t * mr * kc), aRowOffsets: (0, 1, 2, 3, 4, 5), aKStride: mr,
                                       b: bSliver, bKStride: nr,
                                       c: op.c + row * op.ldc + j0, ldc: op.ldc, rows: min(mr, op.m - row), cols: cols,
-                                      alpha: op.alpha, beta: beta)
+                                      update: op.update(block: block, column: j0))
                         }
                     }
                 }
@@ -369,7 +391,7 @@ enum GemmEngine {
 
     // MARK: Micro-kernel
 
-    /// C[0..<rows, 0..<cols] = alpha · (A·B) + beta · C for one MR × NR tile, where
+    /// C[0..<rows, 0..<cols] = alpha · (A·B) + beta · C (or + bias, see TileUpdate) for one MR × NR tile, where
     /// A[r, p] = a[offset_r + p·aKStride] and B[p, 0..<NR] = b[p·bKStride ..< p·bKStride + NR]
     /// (NR values readable even past `cols`). beta == 0 means C is not read.
     /// Full tiles run the 6-row kernel inlined here (the packed path's constant A offsets stay
@@ -381,14 +403,14 @@ enum GemmEngine {
         a: UnsafePointer<T>, aRowOffsets: (Int, Int, Int, Int, Int, Int), aKStride: Int,
         b: UnsafePointer<T>, bKStride: Int,
         c: UnsafeMutablePointer<T>, ldc: Int, rows: Int, cols: Int,
-        alpha: T, beta: T
+        update: TileUpdate<T>
     ) {
         if rows == GemmBlocking.mr {
             microTileRows(GemmBlocking.mr, kc: kc, a: a, aRowOffsets: aRowOffsets, aKStride: aKStride, b: b, bKStride: bKStride,
-                          c: c, ldc: ldc, cols: cols, alpha: alpha, beta: beta)
+                          c: c, ldc: ldc, cols: cols, update: update)
         } else {
             edgeRowsTile(kc: kc, a: a, aRowOffsets: aRowOffsets, aKStride: aKStride, b: b, bKStride: bKStride,
-                         c: c, ldc: ldc, rows: rows, cols: cols, alpha: alpha, beta: beta)
+                         c: c, ldc: ldc, rows: rows, cols: cols, update: update)
         }
     }
 
@@ -399,19 +421,19 @@ enum GemmEngine {
         a: UnsafePointer<T>, aRowOffsets: (Int, Int, Int, Int, Int, Int), aKStride: Int,
         b: UnsafePointer<T>, bKStride: Int,
         c: UnsafeMutablePointer<T>, ldc: Int, rows: Int, cols: Int,
-        alpha: T, beta: T
+        update: TileUpdate<T>
     ) {
         switch rows {
         case 5: microTileRows(5, kc: kc, a: a, aRowOffsets: aRowOffsets, aKStride: aKStride, b: b, bKStride: bKStride,
-                              c: c, ldc: ldc, cols: cols, alpha: alpha, beta: beta)
+                              c: c, ldc: ldc, cols: cols, update: update)
         case 4: microTileRows(4, kc: kc, a: a, aRowOffsets: aRowOffsets, aKStride: aKStride, b: b, bKStride: bKStride,
-                              c: c, ldc: ldc, cols: cols, alpha: alpha, beta: beta)
+                              c: c, ldc: ldc, cols: cols, update: update)
         case 3: microTileRows(3, kc: kc, a: a, aRowOffsets: aRowOffsets, aKStride: aKStride, b: b, bKStride: bKStride,
-                              c: c, ldc: ldc, cols: cols, alpha: alpha, beta: beta)
+                              c: c, ldc: ldc, cols: cols, update: update)
         case 2: microTileRows(2, kc: kc, a: a, aRowOffsets: aRowOffsets, aKStride: aKStride, b: b, bKStride: bKStride,
-                              c: c, ldc: ldc, cols: cols, alpha: alpha, beta: beta)
+                              c: c, ldc: ldc, cols: cols, update: update)
         default: microTileRows(1, kc: kc, a: a, aRowOffsets: aRowOffsets, aKStride: aKStride, b: b, bKStride: bKStride,
-                               c: c, ldc: ldc, cols: cols, alpha: alpha, beta: beta)
+                               c: c, ldc: ldc, cols: cols, update: update)
         }
     }
 
@@ -423,7 +445,7 @@ enum GemmEngine {
         a: UnsafePointer<T>, aRowOffsets: (Int, Int, Int, Int, Int, Int), aKStride: Int,
         b: UnsafePointer<T>, bKStride: Int,
         c: UnsafeMutablePointer<T>, ldc: Int, cols: Int,
-        alpha: T, beta: T
+        update: TileUpdate<T>
     ) {
         typealias V = T.Vector
         let lanes = V.scalarCount
@@ -471,12 +493,12 @@ enum GemmEngine {
         }
 
         if cols == 2 * lanes {
-            storeRow(c, c00, c01, alpha: alpha, beta: beta)
-            if rows > 1 { storeRow(c + ldc, c10, c11, alpha: alpha, beta: beta) }
-            if rows > 2 { storeRow(c + 2 * ldc, c20, c21, alpha: alpha, beta: beta) }
-            if rows > 3 { storeRow(c + 3 * ldc, c30, c31, alpha: alpha, beta: beta) }
-            if rows > 4 { storeRow(c + 4 * ldc, c40, c41, alpha: alpha, beta: beta) }
-            if rows > 5 { storeRow(c + 5 * ldc, c50, c51, alpha: alpha, beta: beta) }
+            storeRow(c, c00, c01, update)
+            if rows > 1 { storeRow(c + ldc, c10, c11, update) }
+            if rows > 2 { storeRow(c + 2 * ldc, c20, c21, update) }
+            if rows > 3 { storeRow(c + 3 * ldc, c30, c31, update) }
+            if rows > 4 { storeRow(c + 4 * ldc, c40, c41, update) }
+            if rows > 5 { storeRow(c + 5 * ldc, c50, c51, update) }
             return
         }
         // Edge tile: spill the accumulators, then update only the valid part of C.
@@ -488,23 +510,29 @@ enum GemmEngine {
                 let cRow = c + r * ldc
                 let accRow = values + r * 2 * lanes
                 for j in 0..<cols {
-                    cRow[j] = beta == 0 ? alpha * accRow[j] : alpha * accRow[j] + beta * cRow[j]
+                    cRow[j] = update.value(accRow[j], old: cRow[j], column: j)
                 }
             }
         }
     }
 
+    /// One full row of a tile (2 vectors) written to C as `update` says.
     @inline(__always)
-    static func storeRow<V: SIMD>(_ c: UnsafeMutablePointer<V.Scalar>, _ low: V, _ high: V, alpha: V.Scalar, beta: V.Scalar)
+    static func storeRow<V: SIMD>(_ c: UnsafeMutablePointer<V.Scalar>, _ low: V, _ high: V, _ update: TileUpdate<V.Scalar>)
     where V.Scalar: GemmScalar {
         let raw = UnsafeMutableRawPointer(c)
         let highOffset = V.scalarCount * MemoryLayout<V.Scalar>.stride
-        let alphaV = V(repeating: alpha)
-        if beta == 0 {
+        let alphaV = V(repeating: update.alpha)
+        if let bias = update.bias {
+            let biasRaw = UnsafeRawPointer(bias)
+            raw.storeBytes(of: alphaV * low + biasRaw.loadUnaligned(as: V.self), as: V.self)
+            raw.storeBytes(of: alphaV * high + biasRaw.loadUnaligned(fromByteOffset: highOffset, as: V.self),
+                           toByteOffset: highOffset, as: V.self)
+        } else if update.beta == 0 {
             raw.storeBytes(of: alphaV * low, as: V.self)
             raw.storeBytes(of: alphaV * high, toByteOffset: highOffset, as: V.self)
         } else {
-            let betaV = V(repeating: beta)
+            let betaV = V(repeating: update.beta)
             let oldLow = UnsafeRawPointer(raw).loadUnaligned(as: V.self)
             let oldHigh = UnsafeRawPointer(raw).loadUnaligned(fromByteOffset: highOffset, as: V.self)
             raw.storeBytes(of: alphaV * low + betaV * oldLow, as: V.self)
