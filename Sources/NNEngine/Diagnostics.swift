@@ -161,7 +161,7 @@ public func initializationExperiment(_ initialization: WeightInitialization, lay
                 z.withUnsafeMutableBufferPointer { zp in
                     Double.gemm(transA: false, transB: false, m: batch, n: neurons, k: neurons, alpha: 1,
                                 a: xp.baseAddress!, lda: neurons, b: wp.baseAddress!, ldb: neurons,
-                                beta: 0, c: zp.baseAddress!, ldc: neurons, bias: nil, pool: .serial)
+                                beta: 0, c: zp.baseAddress!, ldc: neurons, pool: .serial)
                 }
             }
         }

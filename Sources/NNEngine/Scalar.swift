@@ -30,6 +30,19 @@ public protocol EngineScalar: BinaryFloatingPoint, SIMDScalar, Codable, CustomSt
     static func squareRoot(_ v: Vector) -> Vector
 }
 
+extension EngineScalar {
+    /// `gemm` without a bias row (the form callers used before the bias epilogue existed).
+    @inline(__always) public static func gemm(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
+        alpha: Self, a: UnsafePointer<Self>, lda: Int,
+        b: UnsafePointer<Self>, ldb: Int,
+        beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int, pool: WorkerPool
+    ) {
+        gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
+             b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, bias: nil, pool: pool)
+    }
+}
+
 extension Float: EngineScalar {
     public typealias Vector = SIMD8<Float>
     @inline(__always) public static func gemm(
