@@ -313,6 +313,8 @@ public final class Network<T: EngineScalar> {
     }
 
     /// Convenience: `predict` into a new array.
+    @_specialize(exported: true, where T == Float)
+    @_specialize(exported: true, where T == Double)
     public func predict(_ inputs: [T], rows: Int) throws -> [T] {
         var result = [T](repeating: 0, count: rows * outputFeatures)
         try inputs.withUnsafeBufferPointer { x in

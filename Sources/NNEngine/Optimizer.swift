@@ -68,47 +68,63 @@ public final class Optimizer<T: EngineScalar> {
         for index in 0..<parameters.count { update(index, learningRate: learningRate) }
     }
 
+    /// Updates one parameter, a vector of lanes at a time (each lane does the scalar formula above
+    /// exactly, so the result does not depend on the vector width).
     @inline(__always)
     private func update(_ index: Int, learningRate: Double) {
+        typealias V = T.Vector
         let parameter = parameters[index]
         let theta = parameter.value.pointer, g = parameter.gradient.pointer
         let count = parameter.value.count
-        let lr = T(learningRate)
-        let decay: T = parameter.decays ? T(weightDecay) : 0
+        let lr = V(repeating: T(learningRate))
+        let decay = V(repeating: parameter.decays ? T(weightDecay) : 0)
         switch kind {
         case .sgd:
-            for i in 0..<count { theta[i] -= lr * (g[i] + decay * theta[i]) }
+            forEachVector(T.self, count: count) { i, lanes in
+                let t = loadLanes(theta + i, lanes)
+                storeLanes(t - lr * (loadLanes(g + i, lanes) + decay * t), theta + i, lanes)
+            }
         case let .momentum(momentumValue):
-            let mu = T(momentumValue), v = slots[index][0].pointer
-            for i in 0..<count {
-                v[i] = mu * v[i] + (g[i] + decay * theta[i])
-                theta[i] -= lr * v[i]
+            let mu = V(repeating: T(momentumValue)), velocity = slots[index][0].pointer
+            forEachVector(T.self, count: count) { i, lanes in
+                let t = loadLanes(theta + i, lanes)
+                let v = mu * loadLanes(velocity + i, lanes) + (loadLanes(g + i, lanes) + decay * t)
+                storeLanes(v, velocity + i, lanes)
+                storeLanes(t - lr * v, theta + i, lanes)
             }
         case let .nesterov(momentumValue):
-            let mu = T(momentumValue), v = slots[index][0].pointer
-            for i in 0..<count {
-                let gi = g[i] + decay * theta[i]
-                v[i] = mu * v[i] + gi
-                theta[i] -= lr * (gi + mu * v[i])
+            let mu = V(repeating: T(momentumValue)), velocity = slots[index][0].pointer
+            forEachVector(T.self, count: count) { i, lanes in
+                let t = loadLanes(theta + i, lanes)
+                let gi = loadLanes(g + i, lanes) + decay * t
+                let v = mu * loadLanes(velocity + i, lanes) + gi
+                storeLanes(v, velocity + i, lanes)
+                storeLanes(t - lr * (gi + mu * v), theta + i, lanes)
             }
         case let .adam(beta1, beta2, epsilon), let .adamW(beta1, beta2, epsilon):
             let decoupled: Bool
             if case .adamW = kind { decoupled = true } else { decoupled = false }
             let m = slots[index][0].pointer, v = slots[index][1].pointer
             let t = Double(stepCount)
-            let b1 = T(beta1), b2 = T(beta2), eps = T(epsilon)
+            let b1 = T(beta1), b2 = T(beta2)
             // Bias corrections folded into per-step constants, as PyTorch does:
             //   θ ← θ − (α/(1−β₁ᵗ)) · m / (√v/√(1−β₂ᵗ) + ε)
-            let stepSize = T(learningRate / (1 - pow(beta1, t)))
-            let inverseSqrtCorrection2 = T(1 / (1 - pow(beta2, t)).squareRoot())
-            let l2: T = decoupled ? 0 : decay
-            let shrink: T = decoupled ? 1 - lr * decay : 1
-            for i in 0..<count {
-                let gi = g[i] + l2 * theta[i]
-                m[i] = b1 * m[i] + (1 - b1) * gi
-                v[i] = b2 * v[i] + (1 - b2) * gi * gi
-                let denominator = v[i].squareRoot() * inverseSqrtCorrection2 + eps
-                theta[i] = theta[i] * shrink - stepSize * m[i] / denominator
+            let stepSize = V(repeating: T(learningRate / (1 - pow(beta1, t))))
+            let inverseSqrtCorrection2 = V(repeating: T(1 / (1 - pow(beta2, t)).squareRoot()))
+            let eps = V(repeating: T(epsilon))
+            let keep1 = V(repeating: b1), take1 = V(repeating: 1 - b1)
+            let keep2 = V(repeating: b2), take2 = V(repeating: 1 - b2)
+            let l2: V = decoupled ? V() : decay
+            let shrink: V = decoupled ? 1 - lr * decay : V(repeating: 1)
+            forEachVector(T.self, count: count) { i, lanes in
+                let ti = loadLanes(theta + i, lanes)
+                let gi = loadLanes(g + i, lanes) + l2 * ti
+                let mi = keep1 * loadLanes(m + i, lanes) + take1 * gi
+                let vi = keep2 * loadLanes(v + i, lanes) + take2 * gi * gi
+                storeLanes(mi, m + i, lanes)
+                storeLanes(vi, v + i, lanes)
+                let denominator = T.squareRoot(vi) * inverseSqrtCorrection2 + eps
+                storeLanes(ti * shrink - stepSize * mi / denominator, theta + i, lanes)
             }
         }
     }

@@ -4,54 +4,94 @@
 
 import Glibc
 import NNParallel
+#if arch(x86_64)
+// The compiler's x86 intrinsics (a Clang module of the toolchain, not a package): SIMD square roots.
+import _Builtin_intrinsics.intel
+#endif
 
-public protocol EngineScalar: BinaryFloatingPoint, CustomStringConvertible
+public protocol EngineScalar: BinaryFloatingPoint, SIMDScalar, Codable, CustomStringConvertible
 {
-    /// Row-major C = alpha·op(A)·op(B) + beta·C; dispatches to `Gemm.sgemm` / `Gemm.dgemm`.
+    /// The 256-bit vector of this scalar (SIMD8<Float>, SIMD4<Double>): element-wise loops use it.
+    associatedtype Vector: SIMD where Vector.Scalar == Self
+    /// Row-major C = alpha·op(A)·op(B) + beta·C (or + bias in every row); dispatches to
+    /// `Gemm.sgemm` / `Gemm.dgemm`.
     static func gemm(
         transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
         alpha: Self, a: UnsafePointer<Self>, lda: Int,
         b: UnsafePointer<Self>, ldb: Int,
-        beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int, pool: WorkerPool)
+        beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int, bias: UnsafePointer<Self>?, pool: WorkerPool)
     static func exp(_ x: Self) -> Self
     static func log(_ x: Self) -> Self
     static func log1p(_ x: Self) -> Self
     static func tanh(_ x: Self) -> Self
     static func cos(_ x: Self) -> Self
+    /// Lane-wise correctly rounded √ (one vsqrtps/vsqrtpd). `Vector.squareRoot()` calls libm's
+    /// sqrtf once per lane (errno semantics keep LLVM from vectorizing it): 8× slower in Adam.
+    static func squareRoot(_ v: Vector) -> Vector
+}
+
+extension EngineScalar {
+    /// `gemm` without a bias row (the form callers used before the bias epilogue existed).
+    @inline(__always) public static func gemm(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
+        alpha: Self, a: UnsafePointer<Self>, lda: Int,
+        b: UnsafePointer<Self>, ldb: Int,
+        beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int, pool: WorkerPool
+    ) {
+        gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
+             b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, bias: nil, pool: pool)
+    }
 }
 
 extension Float: EngineScalar {
+    public typealias Vector = SIMD8<Float>
     @inline(__always) public static func gemm(
         transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
         alpha: Float, a: UnsafePointer<Float>, lda: Int,
         b: UnsafePointer<Float>, ldb: Int,
-        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, pool: WorkerPool
+        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, bias: UnsafePointer<Float>?, pool: WorkerPool
     ) {
         Gemm.sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
-                   b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, pool: pool)
+                   b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, bias: bias, pool: pool)
     }
     @inline(__always) public static func exp(_ x: Float) -> Float { Glibc.expf(x) }
     @inline(__always) public static func log(_ x: Float) -> Float { Glibc.logf(x) }
     @inline(__always) public static func log1p(_ x: Float) -> Float { Glibc.log1pf(x) }
     @inline(__always) public static func tanh(_ x: Float) -> Float { Glibc.tanhf(x) }
     @inline(__always) public static func cos(_ x: Float) -> Float { Glibc.cosf(x) }
+    @inline(__always) public static func squareRoot(_ v: SIMD8<Float>) -> SIMD8<Float> {
+        #if arch(x86_64)
+        // Two SSE halves (baseline x86-64); LLVM merges them into one vsqrtps ymm under AVX.
+        return SIMD8(lowHalf: _mm_sqrt_ps(v.lowHalf), highHalf: _mm_sqrt_ps(v.highHalf))
+        #else
+        return v.squareRoot()
+        #endif
+    }
 }
 
 extension Double: EngineScalar {
+    public typealias Vector = SIMD4<Double>
     @inline(__always) public static func gemm(
         transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
         alpha: Double, a: UnsafePointer<Double>, lda: Int,
         b: UnsafePointer<Double>, ldb: Int,
-        beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int, pool: WorkerPool
+        beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int, bias: UnsafePointer<Double>?, pool: WorkerPool
     ) {
         Gemm.dgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
-                   b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, pool: pool)
+                   b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, bias: bias, pool: pool)
     }
     @inline(__always) public static func exp(_ x: Double) -> Double { Glibc.exp(x) }
     @inline(__always) public static func log(_ x: Double) -> Double { Glibc.log(x) }
     @inline(__always) public static func log1p(_ x: Double) -> Double { Glibc.log1p(x) }
     @inline(__always) public static func tanh(_ x: Double) -> Double { Glibc.tanh(x) }
     @inline(__always) public static func cos(_ x: Double) -> Double { Glibc.cos(x) }
+    @inline(__always) public static func squareRoot(_ v: SIMD4<Double>) -> SIMD4<Double> {
+        #if arch(x86_64)
+        return SIMD4(lowHalf: _mm_sqrt_pd(v.lowHalf), highHalf: _mm_sqrt_pd(v.highHalf))
+        #else
+        return v.squareRoot()
+        #endif
+    }
 }
 
 /// A fixed-size, heap-allocated array of scalars with a stable address, owned by a layer or an

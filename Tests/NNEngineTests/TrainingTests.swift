@@ -130,6 +130,34 @@ final class TrainingTests: XCTestCase {
         XCTAssertEqual(network.parameters[0].value.values[0], theta, accuracy: 1e-14)
     }
 
+    /// The optimizer works a SIMD vector at a time; every lane, the partial last vector included,
+    /// must give exactly the bits of the scalar formula (same operations in the same order).
+    func testVectorizedAdamWMatchesScalarFormulaBitForBit() throws {
+        let count = 19  // two full 8-lane vectors and a partial one
+        let network = try Network<Float>(specs: [.dense(inputs: 1, outputs: count)])
+        let weight = network.parameters[0]
+        var generator = RandomGenerator(seed: 3)
+        var theta = (0..<count).map { _ in Float(generator.normal()) }
+        try weight.value.setValues(theta)
+        let optimizer = Optimizer(.adamWDefaults, weightDecay: 0.01, parameters: network.parameters)
+        var m = [Float](repeating: 0, count: count), v = m
+        let lr: Float = 0.01, decay: Float = 0.01, b1: Float = 0.9, b2: Float = 0.999, eps: Float = 1e-8
+        for t in 1...3 {
+            let g = (0..<count).map { _ in Float(generator.normal()) }
+            try weight.gradient.setValues(g)
+            optimizer.step(learningRate: Double(lr))
+            let stepSize = Float(Double(lr) / (1 - Foundation.pow(0.9, Double(t))))
+            let inverseSqrtCorrection2 = Float(1 / (1 - Foundation.pow(0.999, Double(t))).squareRoot())
+            for i in 0..<count {
+                m[i] = b1 * m[i] + (1 - b1) * g[i]
+                v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i]
+                let denominator = v[i].squareRoot() * inverseSqrtCorrection2 + eps
+                theta[i] = theta[i] * (1 - lr * decay) - stepSize * m[i] / denominator
+            }
+            XCTAssertEqual(weight.value.values.map(\.bitPattern), theta.map(\.bitPattern), "step \(t)")
+        }
+    }
+
     func testOptimizerStateRoundTripsForResume() throws {
         func makeNetwork() throws -> Network<Float> {
             let network = try Network<Float>(specs: [.dense(inputs: 3, outputs: 4), .activation(.relu), .dense(inputs: 4, outputs: 2), .activation(.softmax)])

@@ -3,6 +3,8 @@
 //   op(B): k × n  (B stored k×n with leading dimension ldb, or n×k when transB)
 //   C:     m × n  (leading dimension ldc)
 // beta == 0 overwrites C without reading it; k == 0 gives C = beta · C; m == 0 or n == 0 does nothing.
+// With `bias` ([n]): C = alpha · op(A) · op(B) + bias in every row, beta ignored (a dense layer's
+// z = x·W + b in one pass over C; bit-identical to filling C with b and using beta = 1).
 // Results are bit-identical for any pool size (see GemmKernel.swift for the summation order).
 // C must not overlap A or B.
 
@@ -19,10 +21,11 @@ public enum Gemm {
         b: UnsafePointer<Float>, ldb: Int,
         beta: Float,
         c: UnsafeMutablePointer<Float>, ldc: Int,
+        bias: UnsafePointer<Float>? = nil,
         pool: WorkerPool = .serial
     ) {
         GemmEngine.run(GemmOperands(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
-                                    a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc),
+                                    a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, bias: bias),
                        pool: pool)
     }
 }
@@ -37,10 +40,11 @@ extension Gemm {
         b: UnsafePointer<Double>, ldb: Int,
         beta: Double,
         c: UnsafeMutablePointer<Double>, ldc: Int,
+        bias: UnsafePointer<Double>? = nil,
         pool: WorkerPool = .serial
     ) {
         GemmEngine.run(GemmOperands(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
-                                    a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc),
+                                    a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, bias: bias),
                        pool: pool)
     }
 }

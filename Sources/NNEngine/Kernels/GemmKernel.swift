@@ -9,7 +9,8 @@
 //
 // Reproducibility rule, shared by every path: each C element is a sequence of K blocks whose
 // boundaries depend only on k (`kBlocking`); within a block it is one accumulator updated with
-// fused multiply-adds in increasing k, starting from zero; then C = alpha·acc + beta·C for the
+// fused multiply-adds in increasing k, starting from zero; then C = alpha·acc + beta·C (or
+// alpha·acc + bias[j] when a bias row is given) for the
 // first block and C = alpha·acc + C for the others. Threads split C only (rows or columns), so the
 // result is bit-identical for any thread count and for every code path (scalar, in-place, packed).
 
@@ -25,8 +26,9 @@ protocol GemmScalar: BinaryFloatingPoint, SIMDScalar, Codable {
     associatedtype Vector: SIMD where Vector.Scalar == Self
 }
 
-extension Float: GemmScalar { typealias Vector = SIMD8<Float> }
-extension Double: GemmScalar { typealias Vector = SIMD4<Double> }
+// Vector: SIMD8<Float> / SIMD4<Double>, declared with EngineScalar (Scalar.swift).
+extension Float: GemmScalar {}
+extension Double: GemmScalar {}
 
 /// Tile and block sizes. Chosen for a core with 32 KiB L1d and 512 KiB L2 (Zen 3, also fine on
 /// Intel client cores): a KC × NR sliver of B (16 KiB) stays in L1, an MC × KC block of A in L2.
@@ -53,21 +55,44 @@ func kBlocking(_ k: Int) -> (count: Int, size: Int) {
 
 /// One GEMM call's operands, with op(A) and op(B) described by strides so every path reads them
 /// the same way:  op(A)[i, p] = a[i·aRow + p·aCol],  op(B)[p, j] = b[p·bRow + j·bCol].
+/// `bias` ([n], optional) is added to every row of C in place of beta·C (beta is then ignored).
 struct GemmOperands<T: GemmScalar> {
     let m: Int, n: Int, k: Int
     let alpha: T, beta: T
+    let bias: UnsafePointer<T>?
     let a: UnsafePointer<T>, aRow: Int, aCol: Int
     let b: UnsafePointer<T>, bRow: Int, bCol: Int
     let c: UnsafeMutablePointer<T>, ldc: Int
 
     init(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: T,
          a: UnsafePointer<T>, lda: Int, b: UnsafePointer<T>, ldb: Int,
-         beta: T, c: UnsafeMutablePointer<T>, ldc: Int) {
+         beta: T, c: UnsafeMutablePointer<T>, ldc: Int, bias: UnsafePointer<T>? = nil) {
         self.m = m; self.n = n; self.k = k
-        self.alpha = alpha; self.beta = beta
+        self.alpha = alpha; self.beta = beta; self.bias = bias
         self.a = a; self.aRow = transA ? 1 : lda; self.aCol = transA ? lda : 1
         self.b = b; self.bRow = transB ? 1 : ldb; self.bCol = transB ? ldb : 1
         self.c = c; self.ldc = ldc
+    }
+
+    /// How K block `block` writes its accumulators to C, for the tile starting at column j0: the
+    /// first block applies beta (or the bias), later ones add to C.
+    @inline(__always)
+    func update(block: Int, column j0: Int) -> TileUpdate<T> {
+        if block > 0 { return TileUpdate(alpha: alpha, beta: 1, bias: nil) }
+        return TileUpdate(alpha: alpha, beta: beta, bias: bias.map { $0 + j0 })
+    }
+}
+
+/// C = alpha·acc + bias[j] when `bias` is set (it points at the tile's first column), else
+/// C = alpha·acc + beta·C, with beta == 0 not reading C.
+struct TileUpdate<T: GemmScalar> {
+    let alpha: T, beta: T
+    let bias: UnsafePointer<T>?
+
+    @inline(__always)
+    func value(_ acc: T, old: T, column j: Int) -> T {
+        if let bias { return alpha * acc + bias[j] }
+        return beta == 0 ? alpha * acc : alpha * acc + beta * old
     }
 }
 
@@ -107,11 +132,11 @@ enum GemmEngine {
         max(1, min(pool.threadCount, multiplyAdds / GemmBlocking.minMultiplyAddsPerThread))
     }
 
-    /// k = 0: C = beta·C (beta = 0 writes zeros, ignoring whatever C held).
+    /// k = 0: C = beta·C (beta = 0 writes zeros, ignoring whatever C held), or C = bias.
     static func scaleC<T: GemmScalar>(_ op: GemmOperands<T>) {
         for i in 0..<op.m {
             let row = op.c + i * op.ldc
-            for j in 0..<op.n { row[j] = op.beta == 0 ? 0 : op.beta * row[j] }
+            for j in 0..<op.n { row[j] = op.bias.map { $0[j] } ?? (op.beta == 0 ? 0 : op.beta * row[j]) }
         }
     }
 
@@ -120,7 +145,7 @@ enum GemmEngine {
         let blocks = kBlocking(op.k)
         for block in 0..<blocks.count {
             let p0 = block * blocks.size, p1 = min(op.k, p0 + blocks.size)
-            let beta: T = block == 0 ? op.beta : 1
+            let update = op.update(block: block, column: 0)
             for i in 0..<op.m {
                 for j in 0..<op.n {
                     var acc: T = 0
@@ -128,7 +153,7 @@ enum GemmEngine {
                         acc = acc.addingProduct(op.a[i * op.aRow + p * op.aCol], op.b[p * op.bRow + j * op.bCol])
                     }
                     let cij = op.c + i * op.ldc + j
-                    cij.pointee = beta == 0 ? op.alpha * acc : op.alpha * acc + beta * cij.pointee
+                    cij.pointee = update.value(acc, old: cij.pointee, column: j)
                 }
             }
         }
@@ -142,7 +167,6 @@ enum GemmEngine {
         let nr = 2 * T.Vector.scalarCount
         let rowTiles = (op.m + GemmBlocking.mr - 1) / GemmBlocking.mr
         let slivers = (op.n + nr - 1) / nr
-        let blocks = kBlocking(op.k)
         let fullSliversInPlace = op.bCol == 1 ? op.n / nr : 0
 
         // Packed slivers fullSliversInPlace..<slivers, each a kc × nr panel per K block, laid
@@ -158,40 +182,53 @@ enum GemmEngine {
             packedB = panel
         }
 
-        let aRowOffsets = clampedOffsets(rowStride: op.aRow, rows: GemmBlocking.mr)
-        let body = { (sliverRange: Range<Int>, tileRange: Range<Int>) in
-            for block in 0..<blocks.count {
-                let p0 = block * blocks.size, kc = min(op.k, p0 + blocks.size) - p0
-                let beta: T = block == 0 ? op.beta : 1
-                for s in sliverRange {
-                    let j0 = s * nr
-                    let bSliver: UnsafePointer<T>, bStride: Int
-                    if s < fullSliversInPlace {
-                        bSliver = op.b + p0 * op.bRow + j0
-                        bStride = op.bRow
-                    } else {
-                        bSliver = UnsafePointer(packedB! + (s - fullSliversInPlace) * op.k * nr + p0 * nr)
-                        bStride = nr
-                    }
-                    let cols = min(nr, op.n - j0)
-                    for t in tileRange {
-                        let i0 = t * GemmBlocking.mr
-                        let rows = min(GemmBlocking.mr, op.m - i0)
-                        let offsets = rows == GemmBlocking.mr ? aRowOffsets : clampedOffsets(rowStride: op.aRow, rows: rows)
-                        microTile(kc: kc, a: op.a + i0 * op.aRow + p0 * op.aCol, aRowOffsets: offsets, aKStride: op.aCol,
-                                  b: bSliver, bKStride: bStride,
-                                  c: op.c + i0 * op.ldc + j0, ldc: op.ldc, rows: rows, cols: cols,
-                                  alpha: op.alpha, beta: beta)
-                    }
-                }
+        // The closures below are passed straight to the pool (non-escaping, so their contexts live
+        // on the stack): a step of small products allocates nothing.
+        let b = UnsafePointer(packedB)
+        if threads <= 1 {
+            inPlaceTiles(op, packedB: b, fullSliversInPlace: fullSliversInPlace, slivers: 0..<slivers, tiles: 0..<rowTiles)
+        } else if slivers >= threads {
+            pool.parallelFor(total: slivers, parts: threads) {
+                inPlaceTiles(op, packedB: b, fullSliversInPlace: fullSliversInPlace, slivers: $0, tiles: 0..<rowTiles)
+            }
+        } else {
+            pool.parallelFor(total: rowTiles, parts: threads) {
+                inPlaceTiles(op, packedB: b, fullSliversInPlace: fullSliversInPlace, slivers: 0..<slivers, tiles: $0)
             }
         }
-        if threads <= 1 {
-            body(0..<slivers, 0..<rowTiles)
-        } else if slivers >= threads {
-            pool.parallelFor(total: slivers, parts: threads) { body($0, 0..<rowTiles) }
-        } else {
-            pool.parallelFor(total: rowTiles, parts: threads) { body(0..<slivers, $0) }
+    }
+
+    /// The in-place path's work on column slivers `sliverRange` × row tiles `tileRange`, every K block.
+    /// Slivers below `fullSliversInPlace` read B in place; the others read `packedB` (see `inPlace`).
+    @inline(__always)
+    static func inPlaceTiles<T: GemmScalar>(_ op: GemmOperands<T>, packedB: UnsafePointer<T>?, fullSliversInPlace: Int,
+                                            slivers sliverRange: Range<Int>, tiles tileRange: Range<Int>) {
+        let nr = 2 * T.Vector.scalarCount
+        let blocks = kBlocking(op.k)
+        let aRowOffsets = clampedOffsets(rowStride: op.aRow, rows: GemmBlocking.mr)
+        for block in 0..<blocks.count {
+            let p0 = block * blocks.size, kc = min(op.k, p0 + blocks.size) - p0
+            for s in sliverRange {
+                let j0 = s * nr
+                let bSliver: UnsafePointer<T>, bStride: Int
+                if s < fullSliversInPlace {
+                    bSliver = op.b + p0 * op.bRow + j0
+                    bStride = op.bRow
+                } else {
+                    bSliver = packedB! + (s - fullSliversInPlace) * op.k * nr + p0 * nr
+                    bStride = nr
+                }
+                let cols = min(nr, op.n - j0)
+                for t in tileRange {
+                    let i0 = t * GemmBlocking.mr
+                    let rows = min(GemmBlocking.mr, op.m - i0)
+                    let offsets = rows == GemmBlocking.mr ? aRowOffsets : clampedOffsets(rowStride: op.aRow, rows: rows)
+                    microTile(kc: kc, a: op.a + i0 * op.aRow + p0 * op.aCol, aRowOffsets: offsets, aKStride: op.aCol,
+                              b: bSliver, bKStride: bStride,
+                              c: op.c + i0 * op.ldc + j0, ldc: op.ldc, rows: rows, cols: cols,
+                              update: op.update(block: block, column: j0))
+                }
+            }
         }
     }
 
@@ -219,8 +256,13 @@ enum GemmEngine {
             func imbalance(_ parts: Int) -> Double {
                 Double((parts + threads - 1) / threads * threads) / Double(parts)
             }
-            // Splitting columns re-packs A once per thread: count it as a 2% handicap.
-            if rowTiles < threads || imbalance(sliversPerPanel) + 0.02 < imbalance(rowTiles) {
+            // Splitting columns makes every thread pack the whole A block, while it computes only
+            // n/threads columns of it. Packing one element costs about as much as NR multiply-adds
+            // (2 FMA × 8 lanes per cycle against ~1 element per cycle), so the extra packing is worth
+            // threads·NR/n of the work: 12% at n = 256 with 2 threads (a 2% guess here made
+            // (256, 784, 256) split columns and scale worse than the 22/21 row-tile split).
+            let repacking = Double(threads * nr) / Double(ncMax)
+            if rowTiles < threads || imbalance(sliversPerPanel) + repacking < imbalance(rowTiles) {
                 columnGroups = threads
             } else {
                 rowBlockCount = gemmRoundUp(rowBlockCount, threads)
@@ -234,7 +276,6 @@ enum GemmEngine {
             let slivers = (nc + nr - 1) / nr
             for block in 0..<blocks.count {
                 let p0 = block * blocks.size, kc = min(op.k, p0 + blocks.size) - p0
-                let beta: T = block == 0 ? op.beta : 1
 
                 usePool.parallelFor(total: slivers, parts: threads) { range in
                     for s in range {
@@ -266,7 +307,7 @@ enum GemmEngine {
                             microTile(kc: kc, a: UnsafePointer(packedA + t * mr * kc), aRowOffsets: (0, 1, 2, 3, 4, 5), aKStride: mr,
                                       b: bSliver, bKStride: nr,
                                       c: op.c + row * op.ldc + j0, ldc: op.ldc, rows: min(mr, op.m - row), cols: cols,
-                                      alpha: op.alpha, beta: beta)
+                                      update: op.update(block: block, column: j0))
                         }
                     }
                 }
@@ -350,16 +391,61 @@ enum GemmEngine {
 
     // MARK: Micro-kernel
 
-    /// C[0..<rows, 0..<cols] = alpha · (A·B) + beta · C for one MR × NR tile, where
+    /// C[0..<rows, 0..<cols] = alpha · (A·B) + beta · C (or + bias, see TileUpdate) for one MR × NR tile, where
     /// A[r, p] = a[offset_r + p·aKStride] and B[p, 0..<NR] = b[p·bKStride ..< p·bKStride + NR]
     /// (NR values readable even past `cols`). beta == 0 means C is not read.
+    /// Full tiles run the 6-row kernel inlined here (the packed path's constant A offsets stay
+    /// constants); edge tiles of r < 6 rows call a kernel for exactly r rows (for W1's m = 32, the
+    /// last of six tiles has 2 rows: a 6-row kernel would waste a ninth of the work).
     @inline(__always)
     static func microTile<T: GemmScalar>(
         kc: Int,
         a: UnsafePointer<T>, aRowOffsets: (Int, Int, Int, Int, Int, Int), aKStride: Int,
         b: UnsafePointer<T>, bKStride: Int,
         c: UnsafeMutablePointer<T>, ldc: Int, rows: Int, cols: Int,
-        alpha: T, beta: T
+        update: TileUpdate<T>
+    ) {
+        if rows == GemmBlocking.mr {
+            microTileRows(GemmBlocking.mr, kc: kc, a: a, aRowOffsets: aRowOffsets, aKStride: aKStride, b: b, bKStride: bKStride,
+                          c: c, ldc: ldc, cols: cols, update: update)
+        } else {
+            edgeRowsTile(kc: kc, a: a, aRowOffsets: aRowOffsets, aKStride: aKStride, b: b, bKStride: bKStride,
+                         c: c, ldc: ldc, rows: rows, cols: cols, update: update)
+        }
+    }
+
+    /// `microTile` for 1…5 rows, one specialized kernel per row count.
+    @inline(never)
+    static func edgeRowsTile<T: GemmScalar>(
+        kc: Int,
+        a: UnsafePointer<T>, aRowOffsets: (Int, Int, Int, Int, Int, Int), aKStride: Int,
+        b: UnsafePointer<T>, bKStride: Int,
+        c: UnsafeMutablePointer<T>, ldc: Int, rows: Int, cols: Int,
+        update: TileUpdate<T>
+    ) {
+        switch rows {
+        case 5: microTileRows(5, kc: kc, a: a, aRowOffsets: aRowOffsets, aKStride: aKStride, b: b, bKStride: bKStride,
+                              c: c, ldc: ldc, cols: cols, update: update)
+        case 4: microTileRows(4, kc: kc, a: a, aRowOffsets: aRowOffsets, aKStride: aKStride, b: b, bKStride: bKStride,
+                              c: c, ldc: ldc, cols: cols, update: update)
+        case 3: microTileRows(3, kc: kc, a: a, aRowOffsets: aRowOffsets, aKStride: aKStride, b: b, bKStride: bKStride,
+                              c: c, ldc: ldc, cols: cols, update: update)
+        case 2: microTileRows(2, kc: kc, a: a, aRowOffsets: aRowOffsets, aKStride: aKStride, b: b, bKStride: bKStride,
+                              c: c, ldc: ldc, cols: cols, update: update)
+        default: microTileRows(1, kc: kc, a: a, aRowOffsets: aRowOffsets, aKStride: aKStride, b: b, bKStride: bKStride,
+                               c: c, ldc: ldc, cols: cols, update: update)
+        }
+    }
+
+    /// The micro-kernel for `rows` (1…MR) rows; always inlined with a constant `rows`, so the
+    /// `rows > r` tests below are resolved at compile time and unused accumulators disappear.
+    @inline(__always)
+    static func microTileRows<T: GemmScalar>(
+        _ rows: Int, kc: Int,
+        a: UnsafePointer<T>, aRowOffsets: (Int, Int, Int, Int, Int, Int), aKStride: Int,
+        b: UnsafePointer<T>, bKStride: Int,
+        c: UnsafeMutablePointer<T>, ldc: Int, cols: Int,
+        update: TileUpdate<T>
     ) {
         typealias V = T.Vector
         let lanes = V.scalarCount
@@ -382,27 +468,37 @@ enum GemmEngine {
             let b1 = pb.loadUnaligned(fromByteOffset: highOffset, as: V.self)
             var x = V(repeating: pa[o0])
             c00 = c00.addingProduct(x, b0); c01 = c01.addingProduct(x, b1)
-            x = V(repeating: pa[o1])
-            c10 = c10.addingProduct(x, b0); c11 = c11.addingProduct(x, b1)
-            x = V(repeating: pa[o2])
-            c20 = c20.addingProduct(x, b0); c21 = c21.addingProduct(x, b1)
-            x = V(repeating: pa[o3])
-            c30 = c30.addingProduct(x, b0); c31 = c31.addingProduct(x, b1)
-            x = V(repeating: pa[o4])
-            c40 = c40.addingProduct(x, b0); c41 = c41.addingProduct(x, b1)
-            x = V(repeating: pa[o5])
-            c50 = c50.addingProduct(x, b0); c51 = c51.addingProduct(x, b1)
+            if rows > 1 {
+                x = V(repeating: pa[o1])
+                c10 = c10.addingProduct(x, b0); c11 = c11.addingProduct(x, b1)
+            }
+            if rows > 2 {
+                x = V(repeating: pa[o2])
+                c20 = c20.addingProduct(x, b0); c21 = c21.addingProduct(x, b1)
+            }
+            if rows > 3 {
+                x = V(repeating: pa[o3])
+                c30 = c30.addingProduct(x, b0); c31 = c31.addingProduct(x, b1)
+            }
+            if rows > 4 {
+                x = V(repeating: pa[o4])
+                c40 = c40.addingProduct(x, b0); c41 = c41.addingProduct(x, b1)
+            }
+            if rows > 5 {
+                x = V(repeating: pa[o5])
+                c50 = c50.addingProduct(x, b0); c51 = c51.addingProduct(x, b1)
+            }
             pa += aKStride
             pb += bStep
         }
 
-        if rows == GemmBlocking.mr && cols == 2 * lanes {
-            storeRow(c, c00, c01, alpha: alpha, beta: beta)
-            storeRow(c + ldc, c10, c11, alpha: alpha, beta: beta)
-            storeRow(c + 2 * ldc, c20, c21, alpha: alpha, beta: beta)
-            storeRow(c + 3 * ldc, c30, c31, alpha: alpha, beta: beta)
-            storeRow(c + 4 * ldc, c40, c41, alpha: alpha, beta: beta)
-            storeRow(c + 5 * ldc, c50, c51, alpha: alpha, beta: beta)
+        if cols == 2 * lanes {
+            storeRow(c, c00, c01, update)
+            if rows > 1 { storeRow(c + ldc, c10, c11, update) }
+            if rows > 2 { storeRow(c + 2 * ldc, c20, c21, update) }
+            if rows > 3 { storeRow(c + 3 * ldc, c30, c31, update) }
+            if rows > 4 { storeRow(c + 4 * ldc, c40, c41, update) }
+            if rows > 5 { storeRow(c + 5 * ldc, c50, c51, update) }
             return
         }
         // Edge tile: spill the accumulators, then update only the valid part of C.
@@ -414,23 +510,29 @@ enum GemmEngine {
                 let cRow = c + r * ldc
                 let accRow = values + r * 2 * lanes
                 for j in 0..<cols {
-                    cRow[j] = beta == 0 ? alpha * accRow[j] : alpha * accRow[j] + beta * cRow[j]
+                    cRow[j] = update.value(accRow[j], old: cRow[j], column: j)
                 }
             }
         }
     }
 
+    /// One full row of a tile (2 vectors) written to C as `update` says.
     @inline(__always)
-    static func storeRow<V: SIMD>(_ c: UnsafeMutablePointer<V.Scalar>, _ low: V, _ high: V, alpha: V.Scalar, beta: V.Scalar)
+    static func storeRow<V: SIMD>(_ c: UnsafeMutablePointer<V.Scalar>, _ low: V, _ high: V, _ update: TileUpdate<V.Scalar>)
     where V.Scalar: GemmScalar {
         let raw = UnsafeMutableRawPointer(c)
         let highOffset = V.scalarCount * MemoryLayout<V.Scalar>.stride
-        let alphaV = V(repeating: alpha)
-        if beta == 0 {
+        let alphaV = V(repeating: update.alpha)
+        if let bias = update.bias {
+            let biasRaw = UnsafeRawPointer(bias)
+            raw.storeBytes(of: alphaV * low + biasRaw.loadUnaligned(as: V.self), as: V.self)
+            raw.storeBytes(of: alphaV * high + biasRaw.loadUnaligned(fromByteOffset: highOffset, as: V.self),
+                           toByteOffset: highOffset, as: V.self)
+        } else if update.beta == 0 {
             raw.storeBytes(of: alphaV * low, as: V.self)
             raw.storeBytes(of: alphaV * high, toByteOffset: highOffset, as: V.self)
         } else {
-            let betaV = V(repeating: beta)
+            let betaV = V(repeating: update.beta)
             let oldLow = UnsafeRawPointer(raw).loadUnaligned(as: V.self)
             let oldHigh = UnsafeRawPointer(raw).loadUnaligned(fromByteOffset: highOffset, as: V.self)
             raw.storeBytes(of: alphaV * low + betaV * oldLow, as: V.self)

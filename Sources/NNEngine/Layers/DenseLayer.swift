@@ -33,11 +33,10 @@ public final class DenseLayer<T: EngineScalar> {
     /// x: [rows, inputs] → z: [rows, outputs]
     public func forward(_ x: UnsafePointer<T>, rows: Int, pool: WorkerPool) -> UnsafePointer<T> {
         let z = output.pointer
-        // Broadcast b into every row, then accumulate x·W on top (beta = 1).
-        for r in 0..<rows { (z + r * outputs).update(from: bias.pointer, count: outputs) }
+        // The product adds b to every row as it writes z (no separate broadcast pass).
         T.gemm(transA: false, transB: false, m: rows, n: outputs, k: inputs,
                alpha: 1, a: x, lda: inputs, b: weight.pointer, ldb: outputs,
-               beta: 1, c: z, ldc: outputs, pool: pool)
+               beta: 0, c: z, ldc: outputs, bias: bias.pointer, pool: pool)
         return UnsafePointer(z)
     }
 
@@ -48,7 +47,7 @@ public final class DenseLayer<T: EngineScalar> {
                   needsInputGradient: Bool, pool: WorkerPool) -> UnsafePointer<T>? {
         T.gemm(transA: true, transB: false, m: inputs, n: outputs, k: rows,
                alpha: 1, a: x, lda: inputs, b: dz, ldb: outputs,
-               beta: 0, c: weightGradient.pointer, ldc: outputs, pool: pool)
+               beta: 0, c: weightGradient.pointer, ldc: outputs, bias: nil, pool: pool)
         // Bias gradient: rows summed in order 0, 1, 2, … for every column (thread-count independent).
         let db = biasGradient.pointer
         db.update(repeating: 0, count: outputs)
@@ -60,7 +59,7 @@ public final class DenseLayer<T: EngineScalar> {
         let dx = inputGradient.pointer
         T.gemm(transA: false, transB: true, m: rows, n: inputs, k: outputs,
                alpha: 1, a: dz, lda: outputs, b: weight.pointer, ldb: outputs,
-               beta: 0, c: dx, ldc: inputs, pool: pool)
+               beta: 0, c: dx, ldc: inputs, bias: nil, pool: pool)
         return UnsafePointer(dx)
     }
 }

@@ -33,16 +33,22 @@ public final class DropoutLayer<T: EngineScalar> {
         guard training, rate > 0 else { return x }
         let count = rows * width
         let m = mask.pointer, y = output.pointer
-        if !maskFrozen {
-            // Keep a unit when its uniform u = bits·2⁻²⁴ satisfies u ≥ rate (the text's rand > p,
-            // up to the measure-zero tie), compared in integers.
-            let threshold = UInt64((rate * 16_777_216).rounded(.up))
-            let scale = T(1 / (1 - rate))
-            for i in 0..<count {
-                m[i] = (generator.next() >> 40) >= threshold ? scale : 0
-            }
+        if maskFrozen {
+            for i in 0..<count { y[i] = x[i] * m[i] }
+            return UnsafePointer(y)
         }
-        for i in 0..<count { y[i] = x[i] * m[i] }
+        // Keep a unit when its uniform u = bits·2⁻²⁴ satisfies u ≥ rate (the text's rand > p,
+        // up to the measure-zero tie), compared in integers. One pass draws the mask and applies it;
+        // the generator lives in a local meanwhile (a stored property would be reloaded per draw).
+        let threshold = UInt64((rate * 16_777_216).rounded(.up))
+        let scale = T(1 / (1 - rate))
+        var local = generator
+        for i in 0..<count {
+            let keep: T = (local.next() >> 40) >= threshold ? scale : 0
+            m[i] = keep
+            y[i] = x[i] * keep
+        }
+        generator = local
         return UnsafePointer(y)
     }
 

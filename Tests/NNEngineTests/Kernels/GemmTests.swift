@@ -9,6 +9,9 @@ final class GemmTests: XCTestCase {
     static let shapes: [(m: Int, k: Int, n: Int)] = [
         (1, 1, 1), (7, 13, 5), (33, 65, 17), (100, 1, 3), (1, 300, 1),
         (6, 16, 16), (5, 15, 15), (12, 7, 32), (13, 9, 33), (18, 257, 8), (19, 513, 31), (145, 20, 17),
+        // Edge tiles of every row count 1…5 (m mod 6), including W1's m = 32 (a 2-row last tile)
+        // with its narrow n = 10 output layer.
+        (32, 64, 10), (14, 37, 20), (4, 70, 16),
     ]
     static let transposes = [(false, false), (true, false), (false, true), (true, true)]
     static let scalings: [(alpha: Double, beta: Double)] = [(1, 0), (0.5, 1), (-2, 0.25)]
@@ -183,6 +186,50 @@ final class GemmTests: XCTestCase {
         var firstRows = test
         firstRows.rowsToCheck = 3
         firstRows.check(two, epsilon: Double(Float.ulpOfOne), "100x260x170 packed, rows 0..<3")
+    }
+
+    /// A bias row added by the product (dense layers) gives exactly the bits of filling C with the
+    /// bias and accumulating with beta = 1, on every path and thread count, across K blocks.
+    func testBiasEpilogueEqualsBroadcastThenBetaOne() {
+        let pools = [WorkerPool.serial, WorkerPool(threads: 2)]
+        var seed: UInt64 = 900
+        for (m, k, n) in [(32, 64, 10), (7, 300, 40), (13, 9, 33), (20, 600, 20), (1, 1, 1)] {
+            for transA in [false, true] {
+                seed += 1
+                let test = Case<Float>(transA: transA, transB: false, m: m, n: n, k: k, pad: 1,
+                                       alpha: 1, beta: 0, seed: seed)
+                let bias = (0..<n).map { Float($0) * 0.37 - 1.5 }
+                var broadcast = test
+                for i in 0..<m { for j in 0..<n { broadcast.c[i * test.ldc + j] = bias[j] } }
+                let reference = broadcast.compute { a, b, c in
+                    GemmEngine.run(GemmOperands(transA: transA, transB: false, m: m, n: n, k: k, alpha: 1, a: a, lda: test.lda,
+                                                b: b, ldb: test.ldb, beta: 1, c: c, ldc: test.ldc), pool: .serial, path: .scalar)
+                }
+                for path in [GemmPath.scalar, .inPlace, .packed] {
+                    for pool in pools {
+                        let result = bias.withUnsafeBufferPointer { biasPointer in
+                            test.compute { a, b, c in
+                                GemmEngine.run(GemmOperands(transA: transA, transB: false, m: m, n: n, k: k, alpha: 1, a: a, lda: test.lda,
+                                                            b: b, ldb: test.ldb, beta: 0, c: c, ldc: test.ldc, bias: biasPointer.baseAddress!),
+                                               pool: pool, path: path, threads: pool.threadCount)
+                            }
+                        }
+                        for i in 0..<m {
+                            for j in 0..<test.ldc where result[i * test.ldc + j].bitPattern != reference[i * test.ldc + j].bitPattern
+                                && j < n {
+                                XCTFail("\(path), \(pool.threadCount) threads, \(m)x\(k)x\(n) transA=\(transA): C[\(i), \(j)]")
+                                return
+                            }
+                            // Padding past n stays as it was.
+                            for j in n..<test.ldc where result[i * test.ldc + j] != test.c[i * test.ldc + j] {
+                                XCTFail("\(path): padding C[\(i), \(j)] written")
+                                return
+                            }
+                        }
+                    }
+                }
+            }
+        }
     }
 
     func testBetaZeroIgnoresNaNInC() {
