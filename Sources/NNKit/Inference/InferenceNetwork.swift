@@ -7,7 +7,7 @@
 //   the one after it (W' = diag(s)·W, b' = t·W + b). Same function, different float rounding.
 // - Dropout is the identity at inference and disappears.
 // - An activation right after a dense step runs on the step's output while it is in cache (the
-//   bias is the GEMM's starting C, so no separate bias pass either).
+//   GEMM's epilogue adds the bias, so there is no separate bias pass either).
 // - Rows are split into a few contiguous blocks per thread (taken dynamically, so a thread slowed
 //   by the CSV parser's thread leaves its share to the others), and the whole chain runs on a
 //   block in chunks of `chunkRows` (intermediates stay in L2; one synchronization per call, not
@@ -142,14 +142,13 @@ final class InferenceNetwork {
             let isLast = index == steps.count - 1
             let z = isLast ? output : (index % 2 == 0 ? buffers.0 : buffers.1)
             let n = step.outputs
-            // z = x·W + b: every row starts as b, the product is added on top (beta = 1).
-            step.bias.withUnsafeBufferPointer { bias in
-                for r in 0..<rows { (z + r * n).update(from: bias.baseAddress!, count: n) }
-            }
+            // z = x·W + b, the bias added by the product's epilogue (no separate pass).
             step.weight.withUnsafeBufferPointer { weight in
-                Gemm.sgemm(transA: false, transB: false, m: rows, n: n, k: step.inputs,
-                           alpha: 1, a: input, lda: step.inputs, b: weight.baseAddress!, ldb: n,
-                           beta: 1, c: z, ldc: n)
+                step.bias.withUnsafeBufferPointer { bias in
+                    Gemm.sgemm(transA: false, transB: false, m: rows, n: n, k: step.inputs,
+                               alpha: 1, a: input, lda: step.inputs, b: weight.baseAddress!, ldb: n,
+                               beta: 0, c: z, ldc: n, bias: bias.baseAddress!)
+                }
             }
             Self.activate(step.activation, z, rows: rows, width: n)
             input = UnsafePointer(z)
