@@ -36,6 +36,27 @@ final class RegressionTests: XCTestCase {
         XCTAssertEqual(try CheckpointReader.decode(bytes: try CheckpointWriter.encode(fixed)), fixed)
     }
 
+    /// Fuzz/regressions/checkpoint-structured/f32-chunk-size-not-multiple-of-8: the spec lets chunk_size
+    /// be any positive multiple of the element size, and the reader took an f32 tensor in 252-byte
+    /// chunks, but the writer demanded a multiple of 8, so read-then-write (which preserves storage)
+    /// failed on a valid file. The writer now applies the spec's rule per tensor.
+    func testWriterAcceptsEveryChunkSizeTheSpecAllows() throws {
+        let checkpoint = Checkpoint(
+            writer: WriterInfo(name: "test", version: "1"), input: InputSpec(features: ["a", "b", "c"]),
+            layers: [.dense(DenseSpec(inputs: 3, outputs: 2, weight: "w", bias: "b"))], output: .regression(targets: ["y", "z"]),
+            tensors: [Tensor(name: "w", shape: [3, 2], floats: [1, -2, 3.5, 4, 5e-3, 6]), Tensor(name: "b", shape: [2], floats: [-1, 0.25])])
+        for codec in [Codec.deflate, .shuffleDeflate] {
+            let options = WriterOptions(codec: codec, chunkSize: 12, chunkSizes: ["b": 4])
+            let bytes = try CheckpointWriter.encode(checkpoint, options: options)
+            let read = try CheckpointReader.decodeDetailed(bytes: bytes, source: "t.nnck")
+            XCTAssertEqual(read.checkpoint, checkpoint)
+            XCTAssertEqual(try CheckpointWriter.encode(read.checkpoint, options: WriterOptions(preserving: read.storage)), bytes)
+        }
+        XCTAssertThrowsError(try CheckpointWriter.encode(checkpoint, options: WriterOptions(chunkSize: 6))) { error in
+            XCTAssertEqual("\(error)".contains("a positive multiple of the f32 element size 4"), true, "\(error)")
+        }
+    }
+
     /// Found by the hostile-file tests: reading a FIFO nobody writes to as a checkpoint blocked in
     /// open(2) forever (nninspect, nninfer, nntrain --resume hung). It is now refused at once.
     func testFIFOIsRefusedWithoutBlocking() throws {
