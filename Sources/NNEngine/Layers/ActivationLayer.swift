@@ -23,9 +23,23 @@ public final class ActivationLayer<T: EngineScalar> {
 
     /// z: [rows, width] → a: [rows, width] (linear returns z itself).
     public func forward(_ z: UnsafePointer<T>, rows: Int) -> UnsafePointer<T> {
-        if case .linear = activation { return z }
+        let count = rows * width
         let a = output.pointer
-        activation.apply(z, into: a, rows: rows, width: width)
+        switch activation {
+        case .linear:
+            return z
+        case .relu:
+            for i in 0..<count { a[i] = z[i] > 0 ? z[i] : 0 }
+        case let .leakyReLU(slopeValue):
+            let slope = T(slopeValue)
+            for i in 0..<count { a[i] = z[i] > 0 ? z[i] : slope * z[i] }
+        case .sigmoid:
+            for i in 0..<count { a[i] = sigmoid(z[i]) }
+        case .tanh:
+            for i in 0..<count { a[i] = T.tanh(z[i]) }
+        case .softmax:
+            for r in 0..<rows { softmaxRow(z + r * width, into: a + r * width, width: width) }
+        }
         return UnsafePointer(a)
     }
 
@@ -60,33 +74,8 @@ public final class ActivationLayer<T: EngineScalar> {
     }
 }
 
-extension Activation {
-    /// a = f(z) on [rows, width], element-wise or (softmax) per row; `a` may be `z` itself. The one
-    /// forward formula of each activation, for the layer and for nninfer's inference network.
-    @inlinable
-    public func apply<T: EngineScalar>(_ z: UnsafePointer<T>, into a: UnsafeMutablePointer<T>, rows: Int, width: Int) {
-        let count = rows * width
-        switch self {
-        case .linear:
-            if UnsafePointer(a) != z { a.update(from: z, count: count) }
-        case .relu:
-            for i in 0..<count { a[i] = z[i] > 0 ? z[i] : 0 }
-        case let .leakyReLU(slopeValue):
-            let slope = T(slopeValue)
-            for i in 0..<count { a[i] = z[i] > 0 ? z[i] : slope * z[i] }
-        case .sigmoid:
-            for i in 0..<count { a[i] = NNEngine.sigmoid(z[i]) }
-        case .tanh:
-            for i in 0..<count { a[i] = T.tanh(z[i]) }
-        case .softmax:
-            for r in 0..<rows { softmaxRow(z + r * width, into: a + r * width, width: width) }
-        }
-    }
-}
-
-/// One row of softmax with the max subtracted: z: [width] → p: [width]. Reads z[j] before writing
-/// p[j], so p may be z.
-@inline(__always) @usableFromInline
+/// One row of softmax with the max subtracted: z: [width] → p: [width].
+@inline(__always)
 func softmaxRow<T: EngineScalar>(_ z: UnsafePointer<T>, into p: UnsafeMutablePointer<T>, width: Int) {
     var largest = z[0]
     for j in 1..<Swift.max(width, 1) where z[j] > largest { largest = z[j] }
