@@ -38,11 +38,16 @@ private func heapGrowth(_ body: () throws -> Void) rethrows -> Int {
 final class AllocationTests: XCTestCase {
     func testMeasureSeesKeptAllocations() {
         XCTAssertNotNil(mallinfo2, "mallinfo2 not found")
+        // mallinfo2 counts the whole process: a worker thread of an earlier test freeing memory in
+        // the window can hide part of the growth, so the best of three tries must see it.
         var kept: [[Int]] = []
-        kept.reserveCapacity(10)
-        let growth = heapGrowth { for _ in 0..<10 { kept.append([Int](repeating: 7, count: 100)) } }
+        kept.reserveCapacity(30)
+        var growth = 0
+        for _ in 0..<3 {
+            growth = max(growth, heapGrowth { for _ in 0..<10 { kept.append([Int](repeating: 7, count: 100)) } })
+        }
         XCTAssertGreaterThanOrEqual(growth, 10 * 800, "mallinfo2 does not see allocations; the other test would be vacuous")
-        XCTAssertEqual(kept.count, 10)
+        XCTAssertEqual(kept.count, 30)
     }
 
     func testTrainingStepAndPredictDoNotAllocate() throws {
