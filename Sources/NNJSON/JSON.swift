@@ -161,11 +161,8 @@ extension JSONValue {
             default: throw JSONError.syntax(message: String(cString: json_tokener_error_desc(error)), offset: end)
             }
         }
-        // json-c returns no object, with success, for the literal `null`.
-        guard let root else {
-            _ = try ObjectKeyScan(bytes[..<end])
-            return .null
-        }
+        // json-c returns no object, with success, for the literal `null` (no number or key to check).
+        guard let root else { return .null }
         defer { json_object_put(root) }
         if let garbage = bytes[end...].firstIndex(where: { !isJSONWhitespace($0) }) {
             throw JSONError.trailingBytes(offset: garbage)
