@@ -40,51 +40,73 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
     case unwritable(field: String, found: String, expected: String)
 
     public var description: String {
+        guard let file else { return detail }
+        return "\(file): \(detail)"
+    }
+
+    /// The file (or in-memory source) the error is about; nil for writer-side errors.
+    public var file: String? {
         switch self {
-        case let .io(file, operation, message):
-            return "\(file): \(operation) failed: \(message)"
-        case let .truncated(file, section, needed, available):
-            return "\(file): file is truncated in the \(section): needs \(needed) bytes, the file has \(available)"
-        case let .badMagic(file, found):
+        case let .io(file, _, _), let .truncated(file, _, _, _), let .badMagic(file, _), let .headerChecksum(file, _, _),
+             let .unsupportedMajorVersion(file, _, _), let .reservedFlags(file, _), let .limitExceeded(file, _, _, _),
+             let .manifestChecksum(file, _, _), let .manifestJSON(file, _), let .field(file, _, _, _),
+             let .reservedDType(file, _, _), let .duplicateTensor(file, _), let .shapeOverflow(file, _, _),
+             let .layout(file, _, _, _), let .trailingBytes(file, _, _), let .nonzeroPadding(file, _),
+             let .implausibleCompression(file, _, _, _, _), let .chunkChecksum(file, _, _, _, _),
+             let .tensorChecksum(file, _, _, _), let .inflate(file, _, _, _), let .inconsistent(file, _, _, _):
+            return file
+        case .unwritable:
+            return nil
+        }
+    }
+
+    /// The message without the file name, for callers that name the file themselves.
+    public var detail: String {
+        switch self {
+        case let .io(_, operation, message):
+            return "\(operation) failed: \(message)"
+        case let .truncated(_, section, needed, available):
+            return "file is truncated in the \(section): needs \(needed) bytes, the file has \(available)"
+        case let .badMagic(_, found):
             let hex = found.map { byte in let h = String(byte, radix: 16); return h.count == 1 ? "0" + h : h }.joined(separator: " ")
-            return "\(file): not an .nnck checkpoint: magic bytes are \(hex), expected 89 4e 4e 43 4b 0d 0a 1a"
-        case let .headerChecksum(file, found, expected):
-            return "\(file): header CRC-32 mismatch: computed \(hex(found)), header says \(hex(expected)) (corrupt header)"
-        case let .unsupportedMajorVersion(file, found, supported):
-            return "\(file): format major version \(found) is not supported: this reader supports major version \(supported); use a newer nnkit"
-        case let .reservedFlags(file, found):
-            return "\(file): header flags are \(hex(found)), expected 0 (reserved in v1)"
-        case let .limitExceeded(file, limit, found, cap):
+            return "not an .nnck checkpoint: magic bytes are \(hex), expected 89 4e 4e 43 4b 0d 0a 1a"
+        case let .headerChecksum(_, found, expected):
+            return "header CRC-32 mismatch: computed \(hex(found)), header says \(hex(expected)) (corrupt header)"
+        case let .unsupportedMajorVersion(_, found, supported):
+            return "format major version \(found) is not supported: this reader supports major version \(supported); use a newer nnkit"
+        case let .reservedFlags(_, found):
+            return "header flags are \(hex(found)), expected 0 (reserved in v1)"
+        case let .limitExceeded(_, limit, found, cap):
             let raise = ReaderLimits.option(for: limit).map { "\($0) or " } ?? ""
-            return "\(file): \(found) exceeds the reader's cap ReaderLimits.\(limit) = \(cap); raise it with \(raise)ReaderLimits(\(limit): ...) if the file is trusted"
-        case let .manifestChecksum(file, found, expected):
-            return "\(file): manifest CRC-32 mismatch: computed \(hex(found)), header says \(hex(expected)) (corrupt manifest)"
-        case let .manifestJSON(file, error):
-            return "\(file): manifest: \(error.description)"
-        case let .field(file, field, found, expected):
-            return "\(file): manifest field \(field): found \(found), expected \(expected)"
-        case let .reservedDType(file, tensor, dtype):
-            return "\(file): tensor \"\(tensor)\": dtype \"\(dtype)\" is reserved, not supported by format v1 (expected f32 or f64)"
-        case let .duplicateTensor(file, tensor):
-            return "\(file): tensor name \"\(tensor)\" appears more than once in the tensor table, expected unique names"
-        case let .shapeOverflow(file, tensor, shape):
-            return "\(file): tensor \"\(tensor)\": shape \(Shape.text(shape)) has more elements than can be addressed, expected a product below 2^63"
-        case let .layout(file, tensor, found, expected):
-            return "\(file): tensor \"\(tensor)\": \(found), expected \(expected)"
-        case let .trailingBytes(file, fileSize, expectedEnd):
-            return "\(file): \(fileSize - expectedEnd) unexpected bytes after the last block: file is \(fileSize) bytes, expected it to end at \(expectedEnd)"
-        case let .nonzeroPadding(file, offset):
-            return "\(file): padding byte at offset \(offset) is not zero, expected zero padding"
-        case let .implausibleCompression(file, tensor, chunk, rawLength, storedLength):
-            return "\(file): tensor \"\(tensor)\" chunk \(chunk): declares \(rawLength) raw bytes from \(storedLength) stored bytes, expected at most 1032 × stored + 1032 (deflate cannot expand more)"
-        case let .chunkChecksum(file, tensor, chunk, found, expected):
-            return "\(file): tensor \"\(tensor)\" chunk \(chunk): stored-bytes CRC-32 mismatch: computed \(hex(found)), manifest says \(hex(expected))"
-        case let .tensorChecksum(file, tensor, found, expected):
-            return "\(file): tensor \"\(tensor)\": CRC-32 of the raw bytes mismatch: computed \(hex(found)), manifest says \(hex(expected))"
-        case let .inflate(file, tensor, chunk, error):
-            return "\(file): tensor \"\(tensor)\" chunk \(chunk): \(error.description)"
-        case let .inconsistent(file, field, found, expected):
-            return "\(file): inconsistent model at \(field): found \(found), expected \(expected)"
+            return "\(found) exceeds the reader's cap ReaderLimits.\(limit) = \(cap); raise it with \(raise)ReaderLimits(\(limit): ...) if the file is trusted"
+        case let .manifestChecksum(_, found, expected):
+            return "manifest CRC-32 mismatch: computed \(hex(found)), header says \(hex(expected)) (corrupt manifest)"
+        case let .manifestJSON(_, error):
+            return "manifest: \(error.description)"
+        case let .field(_, field, found, expected):
+            return "manifest field \(field): found \(found), expected \(expected)"
+        case let .reservedDType(_, tensor, dtype):
+            return "tensor \"\(tensor)\": dtype \"\(dtype)\" is reserved, not supported by format v1 (expected f32 or f64)"
+        case let .duplicateTensor(_, tensor):
+            return "tensor name \"\(tensor)\" appears more than once in the tensor table, expected unique names"
+        case let .shapeOverflow(_, tensor, shape):
+            return "tensor \"\(tensor)\": shape \(Shape.text(shape)) has more elements than can be addressed, expected a product below 2^63"
+        case let .layout(_, tensor, found, expected):
+            return "tensor \"\(tensor)\": \(found), expected \(expected)"
+        case let .trailingBytes(_, fileSize, expectedEnd):
+            return "\(fileSize - expectedEnd) unexpected bytes after the last block: file is \(fileSize) bytes, expected it to end at \(expectedEnd)"
+        case let .nonzeroPadding(_, offset):
+            return "padding byte at offset \(offset) is not zero, expected zero padding"
+        case let .implausibleCompression(_, tensor, chunk, rawLength, storedLength):
+            return "tensor \"\(tensor)\" chunk \(chunk): declares \(rawLength) raw bytes from \(storedLength) stored bytes, expected at most 1032 × stored + 1032 (deflate cannot expand more)"
+        case let .chunkChecksum(_, tensor, chunk, found, expected):
+            return "tensor \"\(tensor)\" chunk \(chunk): stored-bytes CRC-32 mismatch: computed \(hex(found)), manifest says \(hex(expected))"
+        case let .tensorChecksum(_, tensor, found, expected):
+            return "tensor \"\(tensor)\": CRC-32 of the raw bytes mismatch: computed \(hex(found)), manifest says \(hex(expected))"
+        case let .inflate(_, tensor, chunk, error):
+            return "tensor \"\(tensor)\" chunk \(chunk): \(error.description)"
+        case let .inconsistent(_, field, found, expected):
+            return "inconsistent model at \(field): found \(found), expected \(expected)"
         case let .unwritable(field, found, expected):
             return "cannot write checkpoint: \(field): found \(found), expected \(expected)"
         }

@@ -95,6 +95,16 @@ final class HostileInputTests: XCTestCase {
         assertCheckpointError(try decode(bytes, limits: limits), label, line: line, matches)
     }
 
+    func testErrorMessagesNameTheFileOnceAndSplitIntoFileAndDetail() {
+        let read = CheckpointError.tensorChecksum(file: "m.nnck", tensor: "w", found: 1, expected: 2)
+        XCTAssertEqual(read.file, "m.nnck")
+        XCTAssertEqual(read.detail, "tensor \"w\": CRC-32 of the raw bytes mismatch: computed 0x00000001, manifest says 0x00000002")
+        XCTAssertEqual(read.description, "m.nnck: " + read.detail)
+        let write = CheckpointError.unwritable(field: "options.level", found: "12", expected: "0...9")
+        XCTAssertNil(write.file)
+        XCTAssertEqual(write.description, write.detail)
+    }
+
     func testCraftedCopyOfAFixtureIsAccepted() throws {
         // Guards the crafting helper itself: reassembling without changes gives the same bytes.
         XCTAssertEqual(try Crafted(chunked).bytes(), chunked)

@@ -60,11 +60,11 @@ public enum TrainingSession {
         if let path = options.resumePath {
             do {
                 resumed = try CheckpointReader.read(path: path, limits: options.readerLimits, pool: pool)
+            } catch let error as CheckpointError where error.file == path {
+                // Name the file once: the resume error leads with it.
+                throw TrainingError.resume(path: path, reason: error.detail)
             } catch {
-                // The reader's messages already start with the path: say it once.
-                let message = "\(error)"
-                let reason = message.hasPrefix(path + ": ") ? String(message.dropFirst(path.count + 2)) : message
-                throw TrainingError.resume(path: path, reason: reason)
+                throw TrainingError.resume(path: path, reason: "\(error)")
             }
         }
 
