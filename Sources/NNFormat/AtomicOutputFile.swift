@@ -78,6 +78,10 @@ public final class AtomicOutputFile: OutputStreamSink {
 
     private enum State { case open, committed, discarded }
 
+    /// Installs now the SIGINT/SIGTERM/SIGHUP handlers that remove temporary files (otherwise the
+    /// first `removeOnSignal` file does), so that a handler installed afterwards can chain to them.
+    public static func installSignalCleanup() { TemporaryFileRegistry.installHandlers() }
+
     /// Creates the temporary file `.<name>.tmp-<pid>-<n>` next to `path`. With `removeOnSignal`, a
     /// SIGINT/SIGTERM/SIGHUP before `commit()` removes it (this installs handlers for those signals,
     /// so callers with their own SIGINT handling, such as nntrain's training loop, pass false).
@@ -199,11 +203,18 @@ enum TemporaryFileRegistry {
         free(stored)
     }
 
-    private static func installHandlers() {
+    static func installHandlers() {
         guard !handlersInstalled else { return }
         handlersInstalled = true
         _ = slots
         for signal in signals {
+            // An ignored signal (nohup, a background job of a script) stays ignored.
+            var current = sigaction()
+            sigaction(signal, nil, &current)
+            if let handler = current.__sigaction_handler.sa_handler,
+               unsafeBitCast(handler, to: UnsafeRawPointer.self) == unsafeBitCast(SIG_IGN, to: UnsafeRawPointer.self) {
+                continue
+            }
             var action = sigaction()
             action.__sigaction_handler.sa_handler = { received in
                 TemporaryFileRegistry.removeAll()

@@ -96,4 +96,23 @@ final class InferenceTests: XCTestCase {
         XCTAssertEqual(access(second.temporaryPath, F_OK), -1)
         unlink(path)
     }
+
+    /// nninfer's Ctrl-C message must survive files created after it is installed (with predictions
+    /// on stdout, the first atomic file is the --metrics one, whose signal cleanup used to replace
+    /// the message handler, so an interrupt there said nothing).
+    func testInterruptMessageHandlerSurvivesLaterAtomicOutputFiles() throws {
+        func currentHandler() -> UnsafeRawPointer? {
+            var action = sigaction()
+            sigaction(SIGINT, nil, &action)
+            return action.__sigaction_handler.sa_handler.map { unsafeBitCast($0, to: UnsafeRawPointer.self) }
+        }
+        InferenceInterrupt.install(message: "Error: interrupted (InferenceTests)")
+        let installed = currentHandler()
+        XCTAssertNotNil(installed)
+        let path = "/tmp/nnkit-interrupt-order-\(getpid()).json"
+        let file = try AtomicOutputFile(path: path)
+        XCTAssertEqual(currentHandler(), installed, "an AtomicOutputFile replaced the interrupt-message handler")
+        file.discard()
+        XCTAssertEqual(access(path, F_OK), -1)
+    }
 }

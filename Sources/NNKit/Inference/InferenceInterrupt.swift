@@ -8,6 +8,7 @@
 // the exit (and could not, while blocked reading a pipe). Only async-signal-safe calls run in the
 // handler: write, sigaction, raise.
 import Glibc
+import NNFormat
 
 /// The message the handler writes, prepared before installation (a handler must not allocate).
 nonisolated(unsafe) private var interruptMessage: UnsafeMutablePointer<CChar>?
@@ -23,12 +24,14 @@ private func handleInterrupt(_ signal: Int32) {
 }
 
 public enum InferenceInterrupt {
-    /// Makes SIGINT print `message` (one line) to standard error before the SIGINT action in place
-    /// now runs (by default: the process ends); an ignored SIGINT stays ignored. Call it after the first `AtomicOutputFile` is
-    /// created, so that the action kept is the one removing temporary files (its registry installs
-    /// its handlers once per process). Calling it again replaces the message; a message is a few
-    /// bytes, kept for the process's lifetime (a handler on another thread may still read it).
+    /// Makes SIGINT print `message` (one line) to standard error before the atomic output files'
+    /// SIGINT action runs (it removes their temporary files and ends the process); an ignored SIGINT
+    /// stays ignored. That action is installed first, here, so that an `AtomicOutputFile` created
+    /// later (e.g. for --metrics) cannot replace this handler. Calling it again replaces the message;
+    /// a message is a few bytes, kept for the process's lifetime (a handler on another thread may
+    /// still read it).
     public static func install(message: String) {
+        AtomicOutputFile.installSignalCleanup()
         let text = strdup(message + "\n")
         interruptMessage = text
         interruptMessageLength = text.map { strlen($0) } ?? 0
