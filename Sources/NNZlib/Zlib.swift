@@ -2,6 +2,8 @@
 //
 // CRC-32 (one-shot, incremental, combinable), deflate with explicit level/strategy/container, and a
 // bounded inflate that never produces more than the caller allows and says precisely why it stopped.
+// The CRC-32 runs on nnkit's own PCLMULQDQ code (the CCRC32 target) when the CPU has it, else on zlib's.
+import CCRC32
 import CZlib
 
 /// Which framing a deflate stream carries.
@@ -71,8 +73,41 @@ public enum Zlib {
 
     // MARK: CRC-32
 
+    /// Who computes a CRC-32. Both give the same values; `.pclmul` only where `pclmulAvailable`.
+    enum CRC32Implementation {
+        /// zlib's crc32 (table-driven): any CPU, any length.
+        case zlib
+        /// Carry-less multiplication folding (CCRC32) for inputs of at least `pclmulMinimumLength`
+        /// bytes, their last `count % 16` bytes by zlib; shorter inputs by zlib alone.
+        case pclmul
+    }
+
+    /// Whether this CPU has PCLMULQDQ and SSE4.1 (checked once).
+    static let pclmulAvailable = nnkit_crc32_pclmul_available() != 0
+
+    /// Below this many bytes zlib's table is as fast as setting up the folding (and the folding
+    /// needs 64 bytes to start).
+    static let pclmulMinimumLength = 64
+
     /// CRC-32 (ISO-HDLC, as zlib/PNG) of `bytes`, continuing from `initial` (0 to start).
     public static func crc32(_ bytes: UnsafeRawBufferPointer, initial: UInt32 = 0) -> UInt32 {
+        crc32(bytes, initial: initial, implementation: pclmulAvailable ? .pclmul : .zlib)
+    }
+
+    /// `crc32` with a chosen implementation, so tests can run both on one machine.
+    static func crc32(_ bytes: UnsafeRawBufferPointer, initial: UInt32, implementation: CRC32Implementation) -> UInt32 {
+        guard let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count > 0 else { return initial }
+        var crc = initial
+        var done = 0
+        if implementation == .pclmul && bytes.count >= pclmulMinimumLength {
+            precondition(pclmulAvailable, "CRC-32 by PCLMULQDQ asked for on a CPU without it")
+            crc = nnkit_crc32_pclmul(crc, base, bytes.count)
+            done = bytes.count & ~15
+        }
+        return zlibCRC32(UnsafeRawBufferPointer(start: base + done, count: bytes.count - done), initial: crc)
+    }
+
+    private static func zlibCRC32(_ bytes: UnsafeRawBufferPointer, initial: UInt32) -> UInt32 {
         var crc = UInt(initial)
         var base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
         var remaining = bytes.count

@@ -1,7 +1,68 @@
-import NNZlib
+import Foundation
+@testable import NNZlib
 import XCTest
 
 final class ZlibTests: XCTestCase {
+    /// Deterministic pseudo-random bytes (a 64-bit LCG's high bytes).
+    func pseudoRandomBytes(_ count: Int, seed: UInt64) -> [UInt8] {
+        var state = seed
+        return (0..<count).map { _ in
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return UInt8(truncatingIfNeeded: state >> 56)
+        }
+    }
+
+    func testPCLMULIsUsedExactlyWhenTheCPUHasIt() throws {
+        let cpuinfo = try String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)
+        let flags = cpuinfo.split(separator: "\n").first { $0.hasPrefix("flags") }.map { Set($0.split(separator: " ")) } ?? []
+        XCTAssertEqual(Zlib.pclmulAvailable, flags.contains("pclmulqdq") && flags.contains("sse4_1"))
+    }
+
+    func testCRC32ByPCLMULEqualsZlibForEveryLengthAtEveryAlignment() throws {
+        try XCTSkipUnless(Zlib.pclmulAvailable, "this CPU has no PCLMULQDQ")
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1024 + 16, alignment: 64)
+        defer { buffer.deallocate() }
+        buffer.copyBytes(from: pseudoRandomBytes(buffer.count, seed: 1))
+        var mismatches: [String] = []
+        for alignment in 0...15 {
+            for length in 0...1024 {
+                let piece = UnsafeRawBufferPointer(rebasing: buffer[alignment..<alignment + length])
+                for initial: UInt32 in [0, UInt32(truncatingIfNeeded: length &* 2_654_435_761)] {
+                    let fast = Zlib.crc32(piece, initial: initial, implementation: .pclmul)
+                    let reference = Zlib.crc32(piece, initial: initial, implementation: .zlib)
+                    if fast != reference { mismatches.append("length \(length) alignment \(alignment) initial \(initial)") }
+                }
+            }
+        }
+        XCTAssertEqual(mismatches, [])
+    }
+
+    func testCRC32OfLargeBuffersIncrementalAndCombinedAgreesAcrossImplementations() throws {
+        try XCTSkipUnless(Zlib.pclmulAvailable, "this CPU has no PCLMULQDQ")
+        for (count, seed) in [(1 << 20, UInt64(2)), (3_000_001, 3), (65_536 + 77, 4)] {
+            let bytes = pseudoRandomBytes(count, seed: seed)
+            bytes.withUnsafeBytes { all in
+                let whole = Zlib.crc32(all, initial: 0, implementation: .zlib)
+                XCTAssertEqual(Zlib.crc32(all), whole, "\(count) bytes")
+                XCTAssertEqual(Zlib.crc32(all, initial: 0, implementation: .pclmul), whole, "\(count) bytes")
+                // Split anywhere: continue from the first part's CRC, or combine the two CRCs.
+                for split in [0, 1, 63, 64, 1000, count / 2 + 5, count - 17, count] {
+                    let head = UnsafeRawBufferPointer(rebasing: all[0..<split]), tail = UnsafeRawBufferPointer(rebasing: all[split...])
+                    for implementation in [Zlib.CRC32Implementation.zlib, .pclmul] {
+                        let headCRC = Zlib.crc32(head, initial: 0, implementation: implementation)
+                        XCTAssertEqual(Zlib.crc32(tail, initial: headCRC, implementation: implementation), whole, "\(count) split at \(split)")
+                        let tailCRC = Zlib.crc32(tail, initial: 0, implementation: implementation)
+                        XCTAssertEqual(Zlib.crc32Combine(headCRC, tailCRC, lengthOfB: tail.count), whole, "\(count) split at \(split)")
+                    }
+                    var incremental = CRC32()
+                    incremental.update(head)
+                    incremental.update(tail)
+                    XCTAssertEqual(incremental.value, whole)
+                }
+            }
+        }
+    }
+
     func testCRC32KnownValuesIncrementalAndCombined() {
         XCTAssertEqual(Zlib.crc32(Array("123456789".utf8)), 0xCBF4_3926)
         XCTAssertEqual(Zlib.crc32([UInt8]()), 0)
