@@ -87,6 +87,43 @@ final class ZlibTests: XCTestCase {
         XCTAssertThrowsError(try Zlib.deflate(input, level: 12))
     }
 
+    func testSegmentsWithTheirOwnSettingsMakeOneStream() throws {
+        let runs = [UInt8](repeating: 7, count: 50_000)
+        let random = pseudoRandomBytes(70_000, seed: 5)  // more than one stored block (65535 bytes)
+        let text = (0..<30_000).map { UInt8(truncatingIfNeeded: $0 * 7 / 13) }
+        let whole = runs + random + text
+        for container in [DeflateContainer.raw, .zlib, .gzip] {
+            let packed = try runs.withUnsafeBytes { a in
+                try random.withUnsafeBytes { b in
+                    try text.withUnsafeBytes { c in
+                        let segments = [DeflateSegment(a, level: 1, strategy: .rle), DeflateSegment(b, level: 0),
+                                        DeflateSegment(UnsafeRawBufferPointer(start: nil, count: 0), level: 9),
+                                        DeflateSegment(c, level: 6)]
+                        var output = [UInt8](repeating: 0, count: Zlib.deflateBound(whole.count, segments: segments.count))
+                        let written = try output.withUnsafeMutableBytes { try Zlib.deflate(segments, into: $0, container: container) }
+                        return Array(output[0..<written])
+                    }
+                }
+            }
+            XCTAssertEqual(try Zlib.inflate(packed, expectedSize: whole.count, container: container), whole, "\(container)")
+            // Level 0 really stored the random segment: its first stored block's bytes appear verbatim.
+            let block = Array(random[0..<1000])
+            XCTAssertTrue((0...(packed.count - block.count)).contains { packed[$0] == block[0] && Array(packed[$0..<$0 + block.count]) == block })
+            XCTAssertLessThan(packed.count, random.count + 2_000, "runs and text compressed")
+        }
+        // One segment is the plain deflate call.
+        XCTAssertEqual(try text.withUnsafeBytes { input in
+            var output = [UInt8](repeating: 0, count: Zlib.deflateBound(text.count, segments: 1))
+            let written = try output.withUnsafeMutableBytes { try Zlib.deflate([DeflateSegment(input, level: 1, strategy: .rle)], into: $0, container: .raw) }
+            return Array(output[0..<written])
+        }, try Zlib.deflate(text, level: 1, strategy: .rle, container: .raw))
+        // Too little output room is an error, never an overrun.
+        XCTAssertThrowsError(try random.withUnsafeBytes { input in
+            var output = [UInt8](repeating: 0, count: 100)
+            return try output.withUnsafeMutableBytes { try Zlib.deflate([DeflateSegment(input, level: 0)], into: $0) }
+        })
+    }
+
     func testBoundedInflateReportsEachOutcomeDistinctly() throws {
         let input = [UInt8](repeating: 9, count: 1000)
         let packed = try Zlib.deflate(input, level: 6, container: .raw)
