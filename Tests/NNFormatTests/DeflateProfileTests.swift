@@ -1,5 +1,6 @@
 // The writer's deflate profiles: the per-plane default stores incompressible byte planes and
 // compresses the rest, inside one raw deflate stream per chunk that any reader inflates.
+import Foundation
 import NNParallel
 import NNZlib
 import XCTest
@@ -104,6 +105,18 @@ final class DeflateProfileTests: XCTestCase {
         var preserving = WriterOptions(preserving: read.storage)
         preserving.sourceDateEpoch = nil
         XCTAssertEqual(try CheckpointWriter.encode(read.checkpoint, options: preserving), perPlane, "the default profile is per-plane")
+    }
+
+    func testThePythonReferenceReaderReadsPerPlaneFiles() throws {
+        guard let python = Paths.python3() else { throw XCTSkip("python3 is not installed") }
+        let checkpoint = try weightLikeCheckpoint()
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/per-plane.nnck"
+        try CheckpointWriter.write(checkpoint, to: path, options: options(.perPlane(level: 1, strategy: .rle), chunkSize: 1 << 18))
+        let result = try runProcess(python, [Paths.referenceReader, path, "--all-tensors"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertEqual(result.stdout, checkpoint.tensors.map { "== \($0.name)\n" + TensorText.csv($0) }.joined())
     }
 
     func testPerPlaneOutputIsTheSameForAnyThreadCount() throws {
