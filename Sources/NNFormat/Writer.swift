@@ -253,7 +253,7 @@ public enum CheckpointWriter {
     /// - the bytes equal to their predecessor: random bytes have n/256 of them; more than n/128
     ///   means runs worth coding;
     /// - the histogram's distance from uniform, χ² = 256·Σc²/n − n: the order-0 entropy is at least
-    ///   8 − log2(1 + χ²/n) bits per byte (a KL divergence is at most log(1 + χ²)), so χ²/n ≤ 1/16
+    ///   8 − log2(1 + χ²/n) bits per byte (KL(p‖uniform) ≤ log(1 + χ²/n)), so χ²/n ≤ 1/16
     ///   leaves Huffman coding at most 0.09 bits per byte (1.1 %) to save. Uniform random bytes give
     ///   χ²/n ≈ 255/n, which passes only for planes of more than 4 KiB; shorter ones are compressed.
     /// Integer arithmetic only, so the decision, and the file's bytes, cannot vary between machines.
