@@ -260,17 +260,33 @@ public enum CheckpointReader {
         switch entry.dtype {
         case .f32:
             let values = try [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+                adviseHugePages(UnsafeMutableRawBufferPointer(buffer))
                 try decodeBlock(entry, from: source, into: UnsafeMutableRawBufferPointer(buffer), pool: pool, file: file)
                 initialized = count
             }
             return Tensor(name: entry.name, shape: entry.shape, values: .f32(values))
         case .f64:
             let values = try [Double](unsafeUninitializedCapacity: count) { buffer, initialized in
+                adviseHugePages(UnsafeMutableRawBufferPointer(buffer))
                 try decodeBlock(entry, from: source, into: UnsafeMutableRawBufferPointer(buffer), pool: pool, file: file)
                 initialized = count
             }
             return Tensor(name: entry.name, shape: entry.shape, values: .f64(values))
         }
+    }
+
+    /// Asks Linux to back the whole 2 MiB pages inside `buffer` (a new tensor's storage, about to be
+    /// filled) with huge pages. Fresh memory otherwise faults in 4 KiB at a time while it is read or
+    /// inflated into: loading C1's 23 MB in a new process took 6,100 page faults, 1,500 with this,
+    /// and the faults cost more than the copy. Only advice: where transparent huge pages are off
+    /// (or "always" already), or the memory was mapped by an earlier use, nothing changes.
+    private static func adviseHugePages(_ buffer: UnsafeMutableRawBufferPointer) {
+        let hugePage = 2 << 20
+        guard let base = buffer.baseAddress, buffer.count >= hugePage else { return }
+        let start = (Int(bitPattern: base) + hugePage - 1) & ~(hugePage - 1)
+        let end = (Int(bitPattern: base) + buffer.count) & ~(hugePage - 1)
+        guard end > start, let pointer = UnsafeMutableRawPointer(bitPattern: start) else { return }
+        _ = madvise(pointer, end - start, MADV_HUGEPAGE)
     }
 
     /// Pieces of a raw-codec block that one thread reads and checksums (the CRC runs on each piece

@@ -2,6 +2,8 @@
 //
 // CRC-32 (one-shot, incremental, combinable), deflate with explicit level/strategy/container, and a
 // bounded inflate that never produces more than the caller allows and says precisely why it stopped.
+// The CRC-32 runs on nnkit's own PCLMULQDQ code (the CCRC32 target) when the CPU has it, else on zlib's.
+import CCRC32
 import CZlib
 
 /// Which framing a deflate stream carries.
@@ -19,6 +21,20 @@ public enum DeflateContainer: Sendable {
         case .zlib: return 15
         case .gzip: return 31
         }
+    }
+}
+
+/// A piece of input that `Zlib.deflate(_:into:container:)` compresses with its own settings.
+public struct DeflateSegment {
+    public var bytes: UnsafeRawBufferPointer
+    /// 0...9 (0 stores the bytes in stored blocks), or -1 for zlib's default.
+    public var level: Int
+    public var strategy: DeflateStrategy
+
+    public init(_ bytes: UnsafeRawBufferPointer, level: Int, strategy: DeflateStrategy = .default) {
+        self.bytes = bytes
+        self.level = level
+        self.strategy = strategy
     }
 }
 
@@ -71,8 +87,41 @@ public enum Zlib {
 
     // MARK: CRC-32
 
+    /// Who computes a CRC-32. Both give the same values; `.pclmul` only where `pclmulAvailable`.
+    enum CRC32Implementation {
+        /// zlib's crc32 (table-driven): any CPU, any length.
+        case zlib
+        /// Carry-less multiplication folding (CCRC32) for inputs of at least `pclmulMinimumLength`
+        /// bytes, their last `count % 16` bytes by zlib; shorter inputs by zlib alone.
+        case pclmul
+    }
+
+    /// Whether this CPU has PCLMULQDQ and SSE4.1 (checked once).
+    static let pclmulAvailable = nnkit_crc32_pclmul_available() != 0
+
+    /// Below this many bytes zlib's table is as fast as setting up the folding (and the folding
+    /// needs 64 bytes to start).
+    static let pclmulMinimumLength = 64
+
     /// CRC-32 (ISO-HDLC, as zlib/PNG) of `bytes`, continuing from `initial` (0 to start).
     public static func crc32(_ bytes: UnsafeRawBufferPointer, initial: UInt32 = 0) -> UInt32 {
+        crc32(bytes, initial: initial, implementation: pclmulAvailable ? .pclmul : .zlib)
+    }
+
+    /// `crc32` with a chosen implementation, so tests can run both on one machine.
+    static func crc32(_ bytes: UnsafeRawBufferPointer, initial: UInt32, implementation: CRC32Implementation) -> UInt32 {
+        guard let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count > 0 else { return initial }
+        var crc = initial
+        var done = 0
+        if implementation == .pclmul && bytes.count >= pclmulMinimumLength {
+            precondition(pclmulAvailable, "CRC-32 by PCLMULQDQ asked for on a CPU without it")
+            crc = nnkit_crc32_pclmul(crc, base, bytes.count)
+            done = bytes.count & ~15
+        }
+        return zlibCRC32(UnsafeRawBufferPointer(start: base + done, count: bytes.count - done), initial: crc)
+    }
+
+    private static func zlibCRC32(_ bytes: UnsafeRawBufferPointer, initial: UInt32) -> UInt32 {
         var crc = UInt(initial)
         var base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
         var remaining = bytes.count
@@ -119,29 +168,81 @@ public enum Zlib {
     public static func deflate(_ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer,
                                level: Int = 6, strategy: DeflateStrategy = .default,
                                container: DeflateContainer = .zlib) throws -> Int {
-        guard (-1...9).contains(level) else { throw ZlibError.invalidParameter("level \(level), expected -1...9") }
-        guard output.count >= deflateBound(input.count) else {
-            throw ZlibError.invalidParameter("output capacity \(output.count) below deflateBound(\(input.count))")
+        try deflate([DeflateSegment(input, level: level, strategy: strategy)], into: output, container: container)
+    }
+
+    /// Upper bound of the compressed size of `segments` totalling `count` bytes: each change of
+    /// settings ends a deflate block, which costs at most a block header and an end code.
+    public static func deflateBound(_ count: Int, segments: Int) -> Int {
+        deflateBound(count) + 16 * max(0, segments - 1)
+    }
+
+    /// Compresses the concatenation of `segments` as ONE stream (a single `container`), each
+    /// segment with its own level and strategy: between segments whose settings differ, zlib ends
+    /// the current block and continues with the new settings (deflateParams). Any inflater reads
+    /// the result as one ordinary stream. `output` needs `deflateBound(total, segments:)` bytes.
+    /// Returns the number of bytes written.
+    public static func deflate(_ segments: [DeflateSegment], into output: UnsafeMutableRawBufferPointer,
+                               container: DeflateContainer = .zlib) throws -> Int {
+        for segment in segments where !(-1...9).contains(segment.level) {
+            throw ZlibError.invalidParameter("level \(segment.level), expected -1...9")
         }
+        let total = segments.reduce(0) { $0 + $1.bytes.count }
+        guard output.count >= deflateBound(total, segments: segments.count) else {
+            throw ZlibError.invalidParameter("output capacity \(output.count) below deflateBound(\(total), segments: \(segments.count))")
+        }
+        // Empty segments change nothing (not even the settings): leave them out.
+        let pieces = segments.filter { $0.bytes.count > 0 }
+        var settings = (pieces.first ?? segments.first).map { ($0.level, $0.strategy) } ?? (6, DeflateStrategy.default)
         var stream = z_stream()
-        var status = deflateInit2_(&stream, Int32(level), Z_DEFLATED, container.windowBits, 8,
-                                   strategy.zlibValue, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
+        var status = deflateInit2_(&stream, Int32(settings.0), Z_DEFLATED, container.windowBits, 8,
+                                   settings.1.zlibValue, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
         guard status == Z_OK else { throw status == Z_MEM_ERROR ? ZlibError.outOfMemory : ZlibError.invalidParameter("deflateInit2 returned \(status)") }
         defer { deflateEnd(&stream) }
-        var inputLeft = input.count
-        var inputPointer = UnsafeMutablePointer(mutating: input.baseAddress?.assumingMemoryBound(to: UInt8.self))
         stream.next_out = output.baseAddress?.assumingMemoryBound(to: UInt8.self)
         stream.avail_out = 0
         var outputLeft = output.count
-        repeat {
-            refillInput(&stream, &inputPointer, &inputLeft)
-            if stream.avail_out == 0 {
-                let step = min(outputLeft, 1 << 30)
-                stream.avail_out = UInt32(step)
-                outputLeft -= step
+        /// Gives zlib the next piece of `output` once it has filled the last one (32-bit counters).
+        func refillOutput() {
+            guard stream.avail_out == 0 && outputLeft > 0 else { return }
+            let step = min(outputLeft, 1 << 30)
+            stream.avail_out = UInt32(step)
+            outputLeft -= step
+        }
+        let outputFull = ZlibError.invalidParameter("deflate output exceeded the \(output.count) bytes given")
+
+        for (index, piece) in pieces.enumerated() {
+            if piece.level != settings.0 || piece.strategy != settings.1 {
+                // End the current block with the old settings (Z_BLOCK until zlib leaves output room,
+                // i.e. has written everything), then switch; deflateParams then has nothing to flush.
+                repeat {
+                    refillOutput()
+                    status = CZlib.deflate(&stream, Z_BLOCK)
+                    guard status == Z_OK || status == Z_BUF_ERROR else { throw ZlibError.invalidParameter("deflate(Z_BLOCK) returned \(status)") }
+                } while stream.avail_out == 0 && outputLeft > 0
+                guard stream.avail_out > 0 else { throw outputFull }
+                status = deflateParams(&stream, Int32(piece.level), piece.strategy.zlibValue)
+                guard status == Z_OK else { throw ZlibError.invalidParameter("deflateParams(\(piece.level)) returned \(status)") }
+                settings = (piece.level, piece.strategy)
             }
-            status = CZlib.deflate(&stream, inputLeft == 0 ? Z_FINISH : Z_NO_FLUSH)
-        } while status == Z_OK || status == Z_BUF_ERROR && stream.avail_out == 0 && outputLeft > 0
+            // The last piece ends the stream (Z_FINISH once zlib has been given all of it).
+            let flush = index == pieces.count - 1 ? Z_FINISH : Z_NO_FLUSH
+            var inputLeft = piece.bytes.count
+            var inputPointer = UnsafeMutablePointer(mutating: piece.bytes.baseAddress?.assumingMemoryBound(to: UInt8.self))
+            repeat {
+                refillInput(&stream, &inputPointer, &inputLeft)
+                refillOutput()
+                status = CZlib.deflate(&stream, inputLeft == 0 ? flush : Z_NO_FLUSH)
+                if status == Z_BUF_ERROR && stream.avail_out == 0 && outputLeft == 0 { throw outputFull }
+                guard status == Z_OK || status == Z_STREAM_END || status == Z_BUF_ERROR && stream.avail_out == 0 else {
+                    throw ZlibError.invalidParameter("deflate returned \(status)")
+                }
+            } while flush == Z_FINISH ? status != Z_STREAM_END : stream.avail_in > 0 || inputLeft > 0
+        }
+        if pieces.isEmpty {
+            refillOutput()
+            status = CZlib.deflate(&stream, Z_FINISH)
+        }
         guard status == Z_STREAM_END else { throw ZlibError.invalidParameter("deflate returned \(status)") }
         return Int(stream.total_out)
     }

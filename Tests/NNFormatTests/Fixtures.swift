@@ -47,6 +47,9 @@ struct Fixture {
 
 enum FixtureFactory {
     static let writer = WriterInfo(name: "nnkit", version: "0.1.0")
+    /// The deflate profile that wrote the committed fixtures (the writer's default before the
+    /// per-plane profile); rewriting a fixture with it gives back its bytes.
+    static let deflateProfile = DeflateProfile.wholeChunk(level: 1, strategy: .rle)
 
     static func all() throws -> [Fixture] {
         [try seed31(), try allLayers(), try f64Regression(), try chunkedMixed(), try minimal()]
@@ -96,7 +99,7 @@ enum FixtureFactory {
         checkpoint.verification = VerificationSpec(inputs: "verification.inputs", outputs: "verification.outputs",
                                                    absTolerance: 1e-12, relTolerance: 1e-12)
         return Fixture(name: "seed-3.1", covers: "Exercise 3.1 network with its exact weights, f64, raw codec, softmax classifier, verification vectors",
-                       checkpoint: checkpoint, options: WriterOptions(codec: .raw), inputRows: [[1, 2], [0, 0], [-1, 0.5], [3, -2]])
+                       checkpoint: checkpoint, options: WriterOptions(codec: .raw, deflate: deflateProfile), inputRows: [[1, 2], [0, 0], [-1, 0.5], [3, -2]])
     }
 
     /// Every layer kind and activation, f32, shuffle+deflate, standard normalization, optimizer state, provenance.
@@ -157,7 +160,7 @@ enum FixtureFactory {
         let rows = [[5.1, 3.5, 1.4, 0.2], [6.2, 2.9, 4.3, 1.3], [7.7, 3.0, 6.1, 2.3]]
         try addVerification(&checkpoint, rows: rows, dtype: .f32, abs: 1e-5, rel: 1e-4)
         return Fixture(name: "all-layers-f32-shuffle", covers: "every layer kind and activation, batchnorm pytorch/unbiased, dropout, standard normalization, f32, shuffle+deflate, optimizer state, training provenance, metadata with non-ASCII text",
-                       checkpoint: checkpoint, options: WriterOptions(codec: .shuffleDeflate, sourceDateEpoch: nil),
+                       checkpoint: checkpoint, options: WriterOptions(codec: .shuffleDeflate, deflate: deflateProfile, sourceDateEpoch: nil),
                        inputRows: rows + [[4.9, 3.0, 1.4, 0.2], [5.9, 3.0, 5.1, 1.8]])
     }
 
@@ -191,7 +194,7 @@ enum FixtureFactory {
         let rows = [[1.0, 2.0, 10.5], [-3.5, 0.25, 9.0]]
         try addVerification(&checkpoint, rows: rows, dtype: .f64, abs: 1e-12, rel: 1e-12)
         return Fixture(name: "f64-deflate", covers: "regression output, f64, deflate codec, min-max normalization, batchnorm keras/biased, no final activation",
-                       checkpoint: checkpoint, options: WriterOptions(codec: .deflate),
+                       checkpoint: checkpoint, options: WriterOptions(codec: .deflate, deflate: deflateProfile),
                        inputRows: rows + [[0, 0, 0], [2, -1, 11]])
     }
 
@@ -222,7 +225,7 @@ enum FixtureFactory {
         let options = WriterOptions(codec: .shuffleDeflate,
                                     codecs: ["layers.0.bias": .raw, "layers.2.weight": .deflate, "extra.rank3": .deflate,
                                              "extra.scalar": .raw, "extra.empty": .deflate],
-                                    chunkSize: 256, chunkSizes: ["layers.2.weight": 128])
+                                    chunkSize: 256, chunkSizes: ["layers.2.weight": 128], deflate: deflateProfile)
         return Fixture(name: "chunked-mixed-codecs", covers: "multi-chunk tensors (256- and 128-byte chunks, last chunk short) in shuffle+deflate and deflate, raw tensors beside them, f32 and f64 in one file, an empty tensor, a scalar, a rank-3 tensor, -0 and extreme f32 values, unreferenced tensors",
                        checkpoint: checkpoint, options: options, inputRows: rows)
     }
@@ -235,7 +238,7 @@ enum FixtureFactory {
             output: .regression(targets: ["y"]),
             tensors: [Tensor(name: "w", shape: [1, 1], floats: [2]), Tensor(name: "b", shape: [1], floats: [-1])])
         return Fixture(name: "minimal-raw", covers: "smallest model: y = 2x - 1, one dense unit, f32, raw codec, no optional sections (used for truncation and bit-flip tests)",
-                       checkpoint: checkpoint, options: WriterOptions(codec: .raw), inputRows: [[0], [1], [2.5]])
+                       checkpoint: checkpoint, options: WriterOptions(codec: .raw, deflate: deflateProfile), inputRows: [[0], [1], [2.5]])
     }
 }
 

@@ -5,10 +5,12 @@ import XCTest
 @testable import NNFormat
 
 final class RoundTripTests: XCTestCase {
-    /// Options that reproduce a stored file (no clamping of recorded times by the environment).
-    func preserving(_ storage: [TensorStorage]) -> WriterOptions {
+    /// Options that reproduce a stored file written with `deflate` (no clamping of recorded times by
+    /// the environment).
+    func preserving(_ storage: [TensorStorage], deflate: DeflateProfile = FixtureFactory.deflateProfile) -> WriterOptions {
         var options = WriterOptions(preserving: storage)
         options.sourceDateEpoch = nil
+        options.deflate = deflate
         return options
     }
 

@@ -94,8 +94,9 @@ public enum FuzzChecks {
         var choices = Choices(bytes)
         let checkpoint = randomCheckpoint(&choices)
         var options = WriterOptions(codec: Codec.allCases[choices.int(Codec.allCases.count)], pool: .serial, sourceDateEpoch: nil)
-        options.level = choices.int(10)
-        options.strategy = choices.bool() ? .rle : .default
+        let level = choices.int(10), rle = choices.bool()
+        options.deflate = choices.bool() ? .perPlane(level: level, strategy: rle ? .rle : .default)
+                                         : .wholeChunk(level: level, strategy: rle ? .rle : .default)
         options.chunkSize = 8 * (1 + choices.int(64))
         for tensor in checkpoint.tensors where choices.int(4) == 0 {
             options.codecs[tensor.name] = Codec.allCases[choices.int(Codec.allCases.count)]
