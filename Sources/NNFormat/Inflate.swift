@@ -78,13 +78,15 @@ public enum Inflate {
 /// One decode-table entry (UInt32):
 ///   bits 0–7   bits to drop: the code's length (for a sub-table pointer, the primary table's bits)
 ///   bits 8–11  extra bits after the code (lengths, distances) or the sub-table's index bits
-///   bit 12     invalid symbol (with `exceptional`)
+///   bit 12     invalid symbol (with `exceptional`); with `literal`: a pair of literals, the second in
+///              bits 24–31, the first code's length in bits 8–11 and both lengths' sum in bits 0–7
 ///   bit 13     sub-table pointer (with `exceptional`)
 ///   bit 14     exceptional: end-of-block alone, or with one of the two bits above
 ///   bit 15     literal
 ///   bits 16–31 the literal byte, length base, distance base, code-length symbol or sub-table offset
 private enum Entry {
     static let invalid: UInt32 = 1 << 12
+    static let pair: UInt32 = 1 << 12
     static let subtable: UInt32 = 1 << 13
     static let exceptional: UInt32 = 1 << 14
     static let literal: UInt32 = 1 << 15
@@ -132,7 +134,9 @@ private enum Tables {
     static let literalOffset = 0
     static let distanceOffset = literalCapacity
     static let codeLengthOffset = literalCapacity + distanceCapacity
-    static let totalCapacity = literalCapacity + distanceCapacity + codeLengthCapacity
+    /// A copy of the literal/length primary table while `pairLiterals` rewrites it.
+    static let scratchOffset = literalCapacity + distanceCapacity + codeLengthCapacity
+    static let totalCapacity = scratchOffset + (1 << literalBits)
 }
 
 // MARK: - Bit reader
@@ -169,6 +173,15 @@ private struct BitReader {
         }
     }
 
+    /// `refill` without its check: only when position + 8 ≤ count.
+    @inline(__always) mutating func refillFast() {
+        let word = UInt64(littleEndian: UnsafeRawPointer(base + position).loadUnaligned(as: UInt64.self))
+        buffer |= word &<< UInt64(available)
+        let bytes = (63 &- available) &>> 3
+        position &+= bytes
+        available &+= bytes &<< 3
+    }
+
     /// The last 7 bytes, then zero bytes that are only counted.
     @inline(never) mutating func refillCarefully() {
         while available <= 56 {
@@ -193,6 +206,13 @@ private struct BitReader {
     @inline(__always) mutating func consume(_ bits: Int) {
         buffer &>>= UInt64(bits)
         available &-= bits
+    }
+
+    /// Drops the bits counted in a table entry's low byte. The shift takes the whole entry: `&>>`
+    /// uses its low 6 bits, which are the count (< 16); one instruction less on the decode chain.
+    @inline(__always) mutating func consume(_ entry: UInt32) {
+        buffer &>>= UInt64(entry)
+        available &-= Int(entry & 0xFF)
     }
 
     /// Takes the next `bits` (≤ available, < 32) bits as a number.
@@ -290,7 +310,7 @@ private struct Decoder {
         // As zlib: copy what fits; input running out first is truncation, room running out first is
         // too long (zlib only reports truncation when input ran out with room left or exactly full).
         let copied = min(length, inputLeft, room)
-        (output + produced).update(from: bits.base + dataStart, count: copied)
+        UnsafeMutableRawPointer(output + produced).copyMemory(from: bits.base + dataStart, byteCount: copied)
         produced += copied
         bits.position = dataStart + copied
         guard copied == length else {
@@ -312,6 +332,7 @@ private struct Decoder {
             _ = Decoder.buildTable(tables + Tables.distanceOffset, capacity: Tables.distanceCapacity, rootBits: Tables.distanceBits,
                                    lengths: all.baseAddress! + 288, count: 32, kind: .distance)
         }
+        Decoder.pairLiterals(tables + Tables.literalOffset, scratch: tables + Tables.scratchOffset)
         tablesAreFixed = true
     }
 
@@ -381,6 +402,7 @@ private struct Decoder {
         }
         // zlib accepts an incomplete literal/length code only if its one code has length 1.
         guard literalBuilt == .complete || literalBuilt == .singleShortCode else { throw .corrupt(message: "invalid literal/lengths set") }
+        Decoder.pairLiterals(tables + Tables.literalOffset, scratch: tables + Tables.scratchOffset)
         let distanceBuilt = lengths.withUnsafeBufferPointer {
             Decoder.buildTable(tables + Tables.distanceOffset, capacity: Tables.distanceCapacity, rootBits: Tables.distanceBits,
                                lengths: $0.baseAddress! + literalCount, count: distanceCount, kind: .distance)
@@ -399,177 +421,232 @@ private struct Decoder {
     /// code) decode as invalid symbols of 1 bit, as zlib's tables do.
     static func buildTable(_ table: UnsafeMutablePointer<UInt32>, capacity: Int, rootBits: Int,
                            lengths: UnsafePointer<UInt8>, count: Int, kind: CodeKind) -> BuildResult {
-        var lengthCounts = [Int](repeating: 0, count: 16)
-        for symbol in 0..<count { lengthCounts[Int(lengths[symbol] & 15)] += 1 }
-        lengthCounts[0] = 0
-        let rootSize = 1 << rootBits
-        table.update(repeating: Entry.exceptional | Entry.invalid | 1, count: rootSize)
-        guard let maxLength = (1...15).last(where: { lengthCounts[$0] > 0 }) else { return .empty }
-        var left = 1
-        for length in 1...15 {
-            left = left << 1 - lengthCounts[length]
-            if left < 0 { return .invalid }
-        }
-        if left > 0 && maxLength != 1 { return .invalid }
+        // Work space on the stack (a table is built per block): counts, next codes and offsets
+        // by length, then the symbols in canonical order and their codes.
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: 48 + 2 * count) { work in
+            let lengthCounts = work.baseAddress!
+            let nextCode = lengthCounts + 16
+            let offsets = nextCode + 16
+            let sortedSymbols = offsets + 16
+            let reversedCodes = sortedSymbols + count
+            lengthCounts.initialize(repeating: 0, count: 48)
+            for symbol in 0..<count { lengthCounts[Int(lengths[symbol] & 15)] += 1 }
+            lengthCounts[0] = 0
+            let rootSize = 1 << rootBits
+            table.update(repeating: Entry.exceptional | Entry.invalid | 1, count: rootSize)
+            guard let maxLength = (1...15).last(where: { lengthCounts[$0] > 0 }) else { return .empty }
+            var left = 1
+            for length in 1...15 {
+                left = left << 1 - lengthCounts[length]
+                if left < 0 { return .invalid }
+            }
+            if left > 0 && maxLength != 1 { return .invalid }
 
-        // Symbols in canonical order (by length, then symbol) with their codes, bit-reversed since
-        // deflate sends codes most significant bit first into a least-significant-first stream.
-        var nextCode = [Int](repeating: 0, count: 16)
-        var code = 0
-        for length in 1...15 {
-            code = (code + lengthCounts[length - 1]) << 1
-            nextCode[length] = code
-        }
-        var offsets = [Int](repeating: 0, count: 16)
-        for length in 1..<15 { offsets[length + 1] = offsets[length] + lengthCounts[length] }
-        let used = offsets[15] + lengthCounts[15]
-        var sortedSymbols = [Int](repeating: 0, count: used)
-        var reversedCodes = [Int](repeating: 0, count: used)
-        for symbol in 0..<count where lengths[symbol] != 0 {
-            let length = Int(lengths[symbol])
-            let slot = offsets[length]
-            offsets[length] += 1
-            sortedSymbols[slot] = symbol
-            var forward = nextCode[length]
-            nextCode[length] += 1
-            var reversed = 0
-            for _ in 0..<length {
-                reversed = reversed << 1 | forward & 1
-                forward >>= 1
+            // Symbols in canonical order (by length, then symbol) with their codes, bit-reversed since
+            // deflate sends codes most significant bit first into a least-significant-first stream.
+            var code = 0
+            for length in 1...15 {
+                code = (code + lengthCounts[length - 1]) << 1
+                nextCode[length] = code
             }
-            reversedCodes[slot] = reversed
-        }
+            for length in 1..<15 { offsets[length + 1] = offsets[length] + lengthCounts[length] }
+            let used = offsets[15] + lengthCounts[15]
+            for symbol in 0..<count where lengths[symbol] != 0 {
+                let length = Int(lengths[symbol])
+                let slot = offsets[length]
+                offsets[length] += 1
+                sortedSymbols[slot] = symbol
+                var forward = nextCode[length]
+                nextCode[length] += 1
+                var reversed = 0
+                for _ in 0..<length {
+                    reversed = reversed << 1 | forward & 1
+                    forward >>= 1
+                }
+                reversedCodes[slot] = reversed
+            }
 
-        let rootMask = rootSize - 1
-        var nextSubtable = rootSize
-        var subtableStart = 0
-        var subtableBits = 0
-        var currentPrefix = -1
-        for index in 0..<used {
-            let symbol = sortedSymbols[index]
-            let length = Int(lengths[symbol])
-            let reversed = reversedCodes[index]
-            let entry = Entry.of(symbol, in: kind)
-            if length <= rootBits {
-                for slot in stride(from: reversed, to: rootSize, by: 1 << length) { table[slot] = entry | UInt32(length) }
-                continue
+            let rootMask = rootSize - 1
+            var nextSubtable = rootSize
+            var subtableStart = 0
+            var subtableBits = 0
+            var currentPrefix = -1
+            for index in 0..<used {
+                let symbol = sortedSymbols[index]
+                let length = Int(lengths[symbol])
+                let reversed = reversedCodes[index]
+                let entry = Entry.of(symbol, in: kind)
+                if length <= rootBits {
+                    for slot in stride(from: reversed, to: rootSize, by: 1 << length) { table[slot] = entry | UInt32(length) }
+                    continue
+                }
+                let prefix = reversed & rootMask
+                if prefix != currentPrefix {
+                    // Codes sharing a prefix are consecutive in canonical order, the longest last.
+                    var last = index
+                    while last + 1 < used && reversedCodes[last + 1] & rootMask == prefix { last += 1 }
+                    subtableBits = Int(lengths[sortedSymbols[last]]) - rootBits
+                    subtableStart = nextSubtable
+                    guard subtableStart + (1 << subtableBits) <= capacity else { return .invalid }  // cannot happen (see Tables)
+                    nextSubtable += 1 << subtableBits
+                    currentPrefix = prefix
+                    table[prefix] = Entry.exceptional | Entry.subtable | UInt32(subtableStart) << 16 | UInt32(subtableBits) << 8 | UInt32(rootBits)
+                }
+                let remaining = length - rootBits
+                for slot in stride(from: reversed >> rootBits, to: 1 << subtableBits, by: 1 << remaining) {
+                    table[subtableStart + slot] = entry | UInt32(remaining)
+                }
             }
-            let prefix = reversed & rootMask
-            if prefix != currentPrefix {
-                // Codes sharing a prefix are consecutive in canonical order, the longest last.
-                var last = index
-                while last + 1 < used && reversedCodes[last + 1] & rootMask == prefix { last += 1 }
-                subtableBits = Int(lengths[sortedSymbols[last]]) - rootBits
-                subtableStart = nextSubtable
-                guard subtableStart + (1 << subtableBits) <= capacity else { return .invalid }  // cannot happen (see Tables)
-                nextSubtable += 1 << subtableBits
-                currentPrefix = prefix
-                table[prefix] = Entry.exceptional | Entry.subtable | UInt32(subtableStart) << 16 | UInt32(subtableBits) << 8 | UInt32(rootBits)
-            }
-            let remaining = length - rootBits
-            for slot in stride(from: reversed >> rootBits, to: 1 << subtableBits, by: 1 << remaining) {
-                table[subtableStart + slot] = entry | UInt32(remaining)
-            }
+            return left > 0 ? .singleShortCode : .complete
         }
-        return left > 0 ? .singleShortCode : .complete
+    }
+
+    /// Rewrites the literal/length primary table so that an index whose bits hold two whole
+    /// literal codes decodes both at once: on streams of short literal codes (the exponent plane of
+    /// float weights: ~3 bits a byte) that halves the table lookups, the decoder's critical path.
+    /// The second code is read from the index's bits after the first; it is valid only if it ends
+    /// within the index (first + second length ≤ the table's bits).
+    static func pairLiterals(_ table: UnsafeMutablePointer<UInt32>, scratch: UnsafeMutablePointer<UInt32>) {
+        let size = 1 << Tables.literalBits
+        scratch.update(from: table, count: size)
+        for index in 0..<size {
+            let first = scratch[index]
+            guard first & Entry.literal != 0 else { continue }
+            let firstLength = first & 0xFF
+            let second = scratch[index >> Int(firstLength)]
+            let total = firstLength + (second & 0xFF)
+            guard second & Entry.literal != 0, total <= UInt32(Tables.literalBits) else { continue }
+            table[index] = Entry.literal | Entry.pair | (second & 0x00FF_0000) << 8 | (first & 0x00FF_0000) | firstLength << 8 | total
+        }
     }
 
     // MARK: Huffman blocks
 
     /// Decodes one block with the current tables, up to and including its end-of-block code.
     mutating func decodeHuffmanBlock() throws(ZlibError) {
-        let literalTable = tables + Tables.literalOffset
-        let distanceTable = tables + Tables.distanceOffset
+        let literalTable = UnsafePointer(tables + Tables.literalOffset)
+        let distanceTable = UnsafePointer(tables + Tables.distanceOffset)
+        while true {
+            if try Decoder.decodeSymbols(&bits, &produced, output: output, outputCount: outputCount,
+                                         literalTable: literalTable, distanceTable: distanceTable, careful: false) { return }
+            if try Decoder.decodeSymbols(&bits, &produced, output: output, outputCount: outputCount,
+                                         literalTable: literalTable, distanceTable: distanceTable, careful: true) { return }
+        }
+    }
+
+    /// Decodes symbols of a Huffman block while the stream is far from both ends (`careful: false`)
+    /// or near one (`careful: true`); returns true at the end-of-block code, false when the other
+    /// mode must take over. Far from the ends most checks are unnecessary: with ≥ 16 input bytes
+    /// left, a step's ≤ 2 refills (≤ 7 bytes each) load real bytes only, so no bit comes from past
+    /// the end; with ≥ 290 bytes of room, its ≤ 6 literals or one match (≤ 258 bytes, a copy
+    /// overshooting ≤ 31) fit. Only the distance is always checked. The compiler makes one copy of
+    /// this function for each mode. Each step decodes up to three literal entries (each one or two
+    /// literals), or a match, or the end-of-block code.
+    @inline(__always)
+    static func decodeSymbols(_ bitsInOut: inout BitReader, _ producedInOut: inout Int, output: UnsafeMutablePointer<UInt8>, outputCount: Int,
+                              literalTable: UnsafePointer<UInt32>, distanceTable: UnsafePointer<UInt32>, careful: Bool) throws(ZlibError) -> Bool {
+        // Locals in the loop, so they stay in registers.
+        var bits = bitsInOut
+        var produced = producedInOut
+        defer {
+            bitsInOut = bits
+            producedInOut = produced
+        }
         let literalMask = (1 << Tables.literalBits) - 1
         let distanceMask = (1 << Tables.distanceBits) - 1
-        // Locals rather than members in the hot loop: they stay in registers.
-        var bits = self.bits
-        var produced = self.produced
-        let output = self.output
-        let outputCount = self.outputCount
-        defer {
-            self.bits = bits
-            self.produced = produced
+        @inline(__always) func refill(_ bits: inout BitReader) {
+            if careful { bits.refill() } else { bits.refillFast() }
+        }
+        /// Writes one byte: checks first, when careful, that its code's bits were real and it fits.
+        @inline(__always) func write(_ byte: UInt32, after bitCount: UInt32, _ bits: inout BitReader, _ produced: inout Int) throws(ZlibError) {
+            bits.consume(bitCount)
+            if bits.overran { throw .truncatedStream(produced: produced) }
+            guard produced < outputCount else { throw .outputTooLong(limit: outputCount) }
+            output[produced] = UInt8(truncatingIfNeeded: byte)
+            produced &+= 1
+        }
+        /// Writes a literal entry's one or two bytes.
+        @inline(__always) func literal(_ entry: UInt32, _ bits: inout BitReader, _ produced: inout Int) throws(ZlibError) {
+            if careful {
+                // A pair byte by byte: zlib would write the first even if the second's bits are missing.
+                if entry & Entry.pair != 0 {
+                    let firstLength = (entry >> 8) & 0xF
+                    try write(entry >> 16, after: firstLength, &bits, &produced)
+                    try write(entry >> 24, after: (entry & 0xFF) - firstLength, &bits, &produced)
+                } else {
+                    try write(entry >> 16, after: entry, &bits, &produced)
+                }
+                return
+            }
+            // Both bytes stored either way (room checked by the caller); the count says how many are kept.
+            bits.consume(entry)
+            UnsafeMutableRawPointer(output + produced).storeBytes(of: UInt16(truncatingIfNeeded: entry >> 16), as: UInt16.self)
+            produced &+= 1 &+ Int((entry >> 12) & 1)
         }
 
         while true {
+            let far = bits.position &+ 16 <= bits.count && outputCount &- produced >= 258 + 32
+            if far == careful { return false }
             // ≥ 56 bits: enough for three literals (≤ 15 bits each), or one length (≤ 15 + 5) and
             // one distance (≤ 15 + 13).
-            bits.refill()
+            refill(&bits)
             var entry = literalTable[bits.peek(literalMask)]
             if entry & Entry.literal != 0 {
-                // Up to three literals per refill.
-                bits.consume(Int(entry & 0xFF))
-                if bits.overran { throw .truncatedStream(produced: produced) }
-                guard produced < outputCount else { throw .outputTooLong(limit: outputCount) }
-                output[produced] = UInt8(truncatingIfNeeded: entry >> 16)
-                produced &+= 1
+                try literal(entry, &bits, &produced)
                 entry = literalTable[bits.peek(literalMask)]
                 if entry & Entry.literal != 0 {
-                    bits.consume(Int(entry & 0xFF))
-                    if bits.overran { throw .truncatedStream(produced: produced) }
-                    guard produced < outputCount else { throw .outputTooLong(limit: outputCount) }
-                    output[produced] = UInt8(truncatingIfNeeded: entry >> 16)
-                    produced &+= 1
+                    try literal(entry, &bits, &produced)
                     entry = literalTable[bits.peek(literalMask)]
                     if entry & Entry.literal != 0 {
-                        bits.consume(Int(entry & 0xFF))
-                        if bits.overran { throw .truncatedStream(produced: produced) }
-                        guard produced < outputCount else { throw .outputTooLong(limit: outputCount) }
-                        output[produced] = UInt8(truncatingIfNeeded: entry >> 16)
-                        produced &+= 1
+                        try literal(entry, &bits, &produced)
                         continue
                     }
                 }
                 // The entry (from ≤ 15 bits that were already in the buffer) stays valid: a refill
                 // only adds bits above the ones it saw.
-                bits.refill()
+                refill(&bits)
             }
             if entry & Entry.exceptional != 0 {
                 if entry & Entry.subtable != 0 {
-                    bits.consume(Int(entry & 0xFF))
+                    bits.consume(entry)
                     let subtableMask = (1 << Int((entry >> 8) & 0xF)) - 1
                     entry = literalTable[Int(entry >> 16) + bits.peek(subtableMask)]
                     if entry & Entry.literal != 0 {
-                        bits.consume(Int(entry & 0xFF))
-                        if bits.overran { throw .truncatedStream(produced: produced) }
-                        guard produced < outputCount else { throw .outputTooLong(limit: outputCount) }
-                        output[produced] = UInt8(truncatingIfNeeded: entry >> 16)
-                        produced &+= 1
+                        try literal(entry, &bits, &produced)
                         continue
                     }
                 }
                 if entry & Entry.exceptional != 0 {
-                    bits.consume(Int(entry & 0xFF))
+                    bits.consume(entry)
                     if bits.overran { throw .truncatedStream(produced: produced) }
                     if entry & Entry.invalid != 0 { throw .corrupt(message: "invalid literal/length code") }
-                    return  // end of block
+                    return true  // end of block
                 }
             }
 
             // A length, then its distance.
-            bits.consume(Int(entry & 0xFF))
+            bits.consume(entry)
             let length = Int(entry >> 16) &+ bits.take(Int((entry >> 8) & 0xF))
-            if bits.overran { throw .truncatedStream(produced: produced) }
+            if careful && bits.overran { throw .truncatedStream(produced: produced) }
             var distanceEntry = distanceTable[bits.peek(distanceMask)]
             if distanceEntry & Entry.exceptional != 0 {
                 if distanceEntry & Entry.subtable != 0 {
-                    bits.consume(Int(distanceEntry & 0xFF))
+                    bits.consume(distanceEntry)
                     let subtableMask = (1 << Int((distanceEntry >> 8) & 0xF)) - 1
                     distanceEntry = distanceTable[Int(distanceEntry >> 16) + bits.peek(subtableMask)]
                 }
                 if distanceEntry & Entry.exceptional != 0 {
-                    bits.consume(Int(distanceEntry & 0xFF))
+                    bits.consume(distanceEntry)
                     if bits.overran { throw .truncatedStream(produced: produced) }
                     throw .corrupt(message: "invalid distance code")
                 }
             }
-            bits.consume(Int(distanceEntry & 0xFF))
+            bits.consume(distanceEntry)
             let distance = Int(distanceEntry >> 16) &+ bits.take(Int((distanceEntry >> 8) & 0xF))
-            if bits.overran { throw .truncatedStream(produced: produced) }
+            if careful && bits.overran { throw .truncatedStream(produced: produced) }
             guard distance <= produced else { throw .corrupt(message: "invalid distance too far back") }
             let room = outputCount &- produced
-            guard length <= room else { throw .outputTooLong(limit: outputCount) }
+            if careful { guard length <= room else { throw .outputTooLong(limit: outputCount) } }
             Decoder.copyMatch(output + produced, distance: distance, length: length, room: room)
             produced &+= length
         }
@@ -582,7 +659,15 @@ private struct Decoder {
         var target = destination
         var source = destination - distance
         let end = destination + length
-        if distance >= 8 && room &- length >= 8 {
+        if distance == 1 && room &- length >= 32 {
+            // A run of one byte (the zero planes of trained weights): 32-byte stores, the last
+            // running ≤ 31 bytes past `end`, inside the room.
+            let run = SIMD32<UInt8>(repeating: source.pointee)
+            repeat {
+                UnsafeMutableRawPointer(target).storeBytes(of: run, as: SIMD32<UInt8>.self)
+                target += 32
+            } while target < end
+        } else if distance >= 8 && room &- length >= 8 {
             // 8 bytes at a time: each load reads bytes already final (distance ≥ 8); the last store
             // may run ≤ 7 bytes past `end`, still inside the room, and later output overwrites them.
             repeat {
@@ -590,8 +675,6 @@ private struct Decoder {
                 target += 8
                 source += 8
             } while target < end
-        } else if distance == 1 {
-            target.update(repeating: source.pointee, count: length)
         } else {
             repeat {
                 target.pointee = source.pointee
