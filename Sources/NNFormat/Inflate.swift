@@ -9,9 +9,11 @@
 // size, and matches refer back into that output buffer itself (no sliding window). That allows a
 // 64-bit bit buffer refilled 8 bytes at a time, two-level table-driven Huffman decoding (an 11-bit
 // primary table for literals/lengths, 8-bit for distances, entries packing symbol, code length and
-// extra-bit count as in libdeflate), several literals per refill, memset for distance-1 matches,
-// 8-byte word copies for distances ≥ 8 and memcpy for stored blocks. zlib stays for compression,
-// checksums and as the reference these tests compare against.
+// extra-bit count as in libdeflate), entries that decode two short literal codes at once (the
+// table lookup is the critical path, and exponent planes have ~3-bit codes), up to three entries
+// per refill, a loop without per-symbol checks while far from both ends of input and output,
+// 32-byte stores for distance-1 runs, 8-byte word copies for distances ≥ 8 and memcpy for stored
+// blocks. zlib stays for compression, checksums and as the reference the tests compare against.
 //
 // What it accepts: exactly what zlib 1.2.13's raw inflate accepts when it must produce exactly
 // `output.count` bytes from exactly the whole input (NNZlib's `Zlib.inflate(_:into:container: .raw)`),
@@ -34,9 +36,12 @@
 // Why it is bounded (release builds use -Ounchecked: there are no implicit checks left). Input: the
 // bit buffer loads 8 bytes at once only when 8 remain, otherwise byte by byte, and past the end it
 // appends zero bytes that are never read from memory and only counted (`virtualBytes`); every value
-// taken from them is caught by the truncation check before it is used. Output: each literal checks
-// for room, each match checks its distance against the bytes produced and its length against the
-// room left before copying, and the word copy runs only when its rounded-up length fits. Tables:
+// taken from them is caught by the truncation check before it is used; the unchecked fast loop runs
+// only while ≥ 16 input bytes remain, more than its refills can load. Output: near the end each
+// literal checks for room and each match its length against the room left; the fast loop runs only
+// while ≥ 290 bytes of room remain, more than one step writes (6 literals, or a 258-byte match plus
+// a copy's ≤ 31-byte overshoot); every match checks its distance against the bytes produced, and
+// the overshooting copies run only when their rounded-up length fits. Tables:
 // code lengths are checked for over-subscription before any table is filled, table indices come
 // from masks of the table's own size, and sub-table sizes are bounded (see `buildTable`). Every loop
 // consumes at least one bit per step, so the input's length bounds the work.
@@ -60,16 +65,18 @@ public enum Inflate {
     /// Decodes the raw deflate stream `input` into `output`; returns how many bytes it produced
     /// (≤ output.count). Throws `.outputTooLong` if the stream holds more. As `Zlib.inflateUpTo`.
     public static func decodeUpTo(_ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) throws -> Int {
-        // Empty buffers may have no address; give them one that is never read or written.
-        let scratch = UnsafeMutableRawPointer.allocate(byteCount: 8, alignment: 8)
-        defer { scratch.deallocate() }
-        let tables = UnsafeMutablePointer<UInt32>.allocate(capacity: Tables.totalCapacity)
-        defer { tables.deallocate() }
-        var decoder = Decoder(input: (input.baseAddress ?? UnsafeRawPointer(scratch)).assumingMemoryBound(to: UInt8.self),
-                              inputCount: input.count,
-                              output: (output.baseAddress ?? scratch).assumingMemoryBound(to: UInt8.self),
-                              outputCount: output.count, tables: tables)
-        return try decoder.run()
+        // The tables on the stack (24 KiB): no heap block to allocate, free and perhaps fault in
+        // again for every chunk. They are written before they are read; the 2 extra entries are an
+        // address for empty buffers (which may have none), never read or written.
+        try withUnsafeTemporaryAllocation(of: UInt32.self, capacity: Tables.totalCapacity + 2) { space in
+            let tables = space.baseAddress!
+            let scratch = UnsafeMutableRawPointer(tables + Tables.totalCapacity)
+            var decoder = Decoder(input: (input.baseAddress ?? UnsafeRawPointer(scratch)).assumingMemoryBound(to: UInt8.self),
+                                  inputCount: input.count,
+                                  output: (output.baseAddress ?? scratch).assumingMemoryBound(to: UInt8.self),
+                                  outputCount: output.count, tables: tables)
+            return try decoder.run()
+        }
     }
 }
 
