@@ -127,23 +127,23 @@ private enum CodeKind { case codeLengths, literalLength, distance }
 
 /// Where the three decode tables live in one allocation, and their sizes.
 private enum Tables {
-    static let literalBits = 11
+    // 10 bits, not libdeflate's 11: a table is built (and its literal pairs written) for every
+    // block, ~16 K symbols, and on shuffled float planes that building was a third of the work.
+    static let literalBits = 10
     static let distanceBits = 8
     static let codeLengthBits = 7
     // Sub-table room. A complete group of codes sharing a primary index whose longest code is d bits
-    // beyond the primary needs a 2^d sub-table and holds at least d + 1 symbols; with d ≤ 15 − 11 = 4
-    // that is at most 16/5 entries per symbol, so 288 literal/length symbols need < 1024; with
+    // beyond the primary needs a 2^d sub-table and holds at least d + 1 symbols; with d ≤ 15 − 10 = 5
+    // that is at most 32/6 entries per symbol, so 288 literal/length symbols need ≤ 1536; with
     // d ≤ 15 − 8 = 7 at most 16 per symbol, so 32 distance symbols need ≤ 512. (`buildTable` still
     // checks the room it uses.)
-    static let literalCapacity = (1 << literalBits) + 1024
+    static let literalCapacity = (1 << literalBits) + 1536
     static let distanceCapacity = (1 << distanceBits) + 512
     static let codeLengthCapacity = 1 << codeLengthBits
     static let literalOffset = 0
     static let distanceOffset = literalCapacity
     static let codeLengthOffset = literalCapacity + distanceCapacity
-    /// A copy of the literal/length primary table while `pairLiterals` rewrites it.
-    static let scratchOffset = literalCapacity + distanceCapacity + codeLengthCapacity
-    static let totalCapacity = scratchOffset + (1 << literalBits)
+    static let totalCapacity = literalCapacity + distanceCapacity + codeLengthCapacity
 }
 
 // MARK: - Bit reader
@@ -339,7 +339,6 @@ private struct Decoder {
             _ = Decoder.buildTable(tables + Tables.distanceOffset, capacity: Tables.distanceCapacity, rootBits: Tables.distanceBits,
                                    lengths: all.baseAddress! + 288, count: 32, kind: .distance)
         }
-        Decoder.pairLiterals(tables + Tables.literalOffset, scratch: tables + Tables.scratchOffset)
         tablesAreFixed = true
     }
 
@@ -409,7 +408,6 @@ private struct Decoder {
         }
         // zlib accepts an incomplete literal/length code only if its one code has length 1.
         guard literalBuilt == .complete || literalBuilt == .singleShortCode else { throw .corrupt(message: "invalid literal/lengths set") }
-        Decoder.pairLiterals(tables + Tables.literalOffset, scratch: tables + Tables.scratchOffset)
         let distanceBuilt = lengths.withUnsafeBufferPointer {
             Decoder.buildTable(tables + Tables.distanceOffset, capacity: Tables.distanceCapacity, rootBits: Tables.distanceBits,
                                lengths: $0.baseAddress! + literalCount, count: distanceCount, kind: .distance)
@@ -440,14 +438,19 @@ private struct Decoder {
             for symbol in 0..<count { lengthCounts[Int(lengths[symbol] & 15)] += 1 }
             lengthCounts[0] = 0
             let rootSize = 1 << rootBits
-            table.update(repeating: Entry.exceptional | Entry.invalid | 1, count: rootSize)
-            guard let maxLength = (1...15).last(where: { lengthCounts[$0] > 0 }) else { return .empty }
+            let unused = Entry.exceptional | Entry.invalid | 1
+            guard let maxLength = (1...15).last(where: { lengthCounts[$0] > 0 }) else {
+                table.update(repeating: unused, count: rootSize)
+                return .empty
+            }
             var left = 1
             for length in 1...15 {
                 left = left << 1 - lengthCounts[length]
                 if left < 0 { return .invalid }
             }
             if left > 0 && maxLength != 1 { return .invalid }
+            // A complete code covers every primary entry; an incomplete one (one code of length 1) half.
+            if left > 0 { table.update(repeating: unused, count: rootSize) }
 
             // Symbols in canonical order (by length, then symbol) with their codes, bit-reversed since
             // deflate sends codes most significant bit first into a least-significant-first stream.
@@ -504,26 +507,29 @@ private struct Decoder {
                     table[subtableStart + slot] = entry | UInt32(remaining)
                 }
             }
+            if kind == .literalLength { pairLiterals() }
             return left > 0 ? .singleShortCode : .complete
-        }
-    }
 
-    /// Rewrites the literal/length primary table so that an index whose bits hold two whole
-    /// literal codes decodes both at once: on streams of short literal codes (the exponent plane of
-    /// float weights: ~3 bits a byte) that halves the table lookups, the decoder's critical path.
-    /// The second code is read from the index's bits after the first; it is valid only if it ends
-    /// within the index (first + second length ≤ the table's bits).
-    static func pairLiterals(_ table: UnsafeMutablePointer<UInt32>, scratch: UnsafeMutablePointer<UInt32>) {
-        let size = 1 << Tables.literalBits
-        scratch.update(from: table, count: size)
-        for index in 0..<size {
-            let first = scratch[index]
-            guard first & Entry.literal != 0 else { continue }
-            let firstLength = first & 0xFF
-            let second = scratch[index >> Int(firstLength)]
-            let total = firstLength + (second & 0xFF)
-            guard second & Entry.literal != 0, total <= UInt32(Tables.literalBits) else { continue }
-            table[index] = Entry.literal | Entry.pair | (second & 0x00FF_0000) << 8 | (first & 0x00FF_0000) | firstLength << 8 | total
+            /// Entries whose index holds two whole literal codes decode both at once: on streams of
+            /// short literal codes (the exponent plane of float weights: ~3 bits a byte) that halves
+            /// the table lookups, the decoder's critical path. The first code is the index's low
+            /// bits, the second the bits after it; both must end within the index. Writes only the
+            /// entries of such pairs (over the first literal's own entries).
+            func pairLiterals() {
+                for first in 0..<used where sortedSymbols[first] < 256 {
+                    let firstLength = Int(lengths[sortedSymbols[first]])
+                    guard firstLength < rootBits else { break }  // canonical order: longer codes follow
+                    for second in 0..<used where sortedSymbols[second] < 256 {
+                        let total = firstLength + Int(lengths[sortedSymbols[second]])
+                        guard total <= rootBits else { break }
+                        let entry = Entry.literal | Entry.pair | UInt32(sortedSymbols[second]) << 24 | UInt32(sortedSymbols[first]) << 16
+                            | UInt32(firstLength) << 8 | UInt32(total)
+                        for slot in stride(from: reversedCodes[first] | reversedCodes[second] << firstLength, to: rootSize, by: 1 << total) {
+                            table[slot] = entry
+                        }
+                    }
+                }
+            }
         }
     }
 
