@@ -3,7 +3,7 @@
 // scripts/fuzz.sh TARGET SECONDS (see Fuzz/README.md); the checks themselves live in FuzzChecks.
 import PackageDescription
 
-let targets = ["checkpoint-bytes", "checkpoint-structured", "csv", "layers", "manifest-json"]
+let targets = ["checkpoint-bytes", "checkpoint-structured", "csv", "layers", "manifest-json", "inflate"]
 
 let package = Package(
     name: "nnkit-fuzz",

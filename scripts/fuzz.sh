@@ -5,7 +5,7 @@
 #   scripts/fuzz.sh list                     # the targets
 #   scripts/fuzz.sh TARGET replay            # run every corpus and regression file once
 #
-# TARGET: checkpoint-bytes, checkpoint-structured, csv, layers, manifest-json.
+# TARGET: checkpoint-bytes, checkpoint-structured, csv, layers, manifest-json, inflate.
 # Seeds come from Fuzz/corpus/TARGET (committed); inputs libFuzzer finds go to the working corpus
 # Fuzz/.build/corpus/TARGET (not committed); crashes, timeouts and out-of-memory inputs are written
 # to Fuzz/regressions/TARGET/ — minimize them (-minimize_crash=1) and commit them: the normal test
@@ -20,7 +20,7 @@
 # The script checks that the binary really has coverage counters before running it.
 set -euo pipefail
 cd "$(dirname "$0")/../Fuzz"
-targets="checkpoint-bytes checkpoint-structured csv layers manifest-json"
+targets="checkpoint-bytes checkpoint-structured csv layers manifest-json inflate"
 if [[ "${1:-}" == list ]]; then echo "$targets"; exit 0; fi
 if [[ $# -lt 2 ]] || [[ " $targets " != *" $1 "* ]]; then
     echo "usage: scripts/fuzz.sh TARGET SECONDS|replay [libFuzzer options]   (TARGET: $targets)" >&2

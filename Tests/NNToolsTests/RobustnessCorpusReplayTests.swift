@@ -2,6 +2,7 @@
 // (Fuzz/regressions/TARGET) through the same property checks the libFuzzer targets run
 // (RobustnessFuzzChecks.swift is a link to Fuzz/Sources/FuzzChecks/FuzzChecks.swift), without sanitizers.
 import Foundation
+import NNZlib
 import XCTest
 
 final class RobustnessCorpusReplayTests: XCTestCase {
@@ -32,6 +33,7 @@ final class RobustnessCorpusReplayTests: XCTestCase {
     func testCSV() throws { try replay(.csv) }
     func testLayers() throws { try replay(.layers) }
     func testManifestJSON() throws { try replay(.manifestJSON) }
+    func testInflate() throws { try replay(.inflate) }
 
     /// The checks must be able to fail: a broken property is reported, not swallowed.
     func testChecksDetectViolations() throws {
@@ -40,6 +42,9 @@ final class RobustnessCorpusReplayTests: XCTestCase {
         // …and a valid fixture decodes, re-encodes and round-trips.
         let fixture = [UInt8](try Data(contentsOf: URL(fileURLWithPath: ToolRunner.fixture("checkpoints/minimal-raw.nnck"))))
         XCTAssertNoThrow(try FuzzChecks.checkpointBytes(fixture))
+        // The inflate check sees a difference between its two outcomes: a Result of ZlibError compares them.
+        XCTAssertNotEqual(Result<[UInt8], ZlibError>.failure(.truncatedStream(produced: 1)), .failure(.truncatedStream(produced: 2)))
+        XCTAssertNoThrow(try FuzzChecks.inflate([3, 0, 0x01, 0x03, 0x00, 0xFC, 0xFF, 1, 2, 3]))
         // The comparison the CSV check relies on tells different outcomes apart.
         let header = ["a", "b"]
         XCTAssertNotEqual(FuzzChecks.CSVOutcome(error: .emptyFile(source: "x")), FuzzChecks.CSVOutcome(error: .headerOnly(source: "x")))

@@ -4,6 +4,7 @@
 //   nnbench c1 OUTDIR [--trained-like] [--repeat R] [--chunk-size BYTES]
 //                                                   C1 save/load of the 784-2048-2048-10 checkpoint
 //   nnbench load FILE.nnck [--repeat R]             checkpoint read only, best of R (for profiling the reader)
+//   nnbench inflate [--trained-like] [--repeat R]   Inflate vs zlib MB/s on each byte plane of C1's 2048×2048 weight
 //   nnbench csv FILE.csv                            CSV loading (file → float32 matrix), best of 2
 //   nnbench make-w2 DIR TRAIN TEST                  W2-shaped synthetic data when the peers' Python is absent
 //   nnbench report RESULTS.jsonl                    Markdown tables (ratios to the peers) on stdout
@@ -17,6 +18,7 @@ import NNEngine
 import NNFormat
 import NNJSON
 import NNParallel
+import NNZlib
 import NNData
 import BenchSupport
 
@@ -137,6 +139,53 @@ func runLoad() throws {
     emit([("workload", .string("load")), ("peer", .string("nnkit")), ("file", .string(path)), ("load_seconds", rounded(best, 5))])
 }
 
+/// Decoder speed on C1's largest weight (2048×2048 float32, 16 MiB): each 1 MiB chunk shuffled into
+/// 4 byte planes as the writer does, each plane deflated on its own (the writer's level 1, RLE) and
+/// also the whole shuffled chunk; then the best of R decodes of all chunks of each, by zlib's
+/// bounded inflate and by Inflate. MB/s of output, one JSON line per plane.
+func runInflate() throws {
+    let repeatCount = option("--repeat").flatMap { Int($0) } ?? 5
+    let trainedLike = flag("--trained-like")
+    let model = try makeC1Model(trainedLike: trainedLike)
+    guard let weight = model.network.parameters.max(by: { $0.value.count < $1.value.count })?.value else { return }
+    let chunkElements = (1 << 20) / 4
+    let chunks = weight.count / chunkElements
+    // streams[plane][chunk]; plane 4 is the whole shuffled chunk.
+    var raw = [[[UInt8]]](repeating: [], count: 5)
+    for chunk in 0..<chunks {
+        var planes = [[UInt8]](repeating: [UInt8](repeating: 0, count: chunkElements), count: 4)
+        for i in 0..<chunkElements {
+            let bits = weight.pointer[chunk * chunkElements + i].bitPattern
+            for plane in 0..<4 { planes[plane][i] = UInt8(truncatingIfNeeded: bits >> (8 * plane)) }
+        }
+        for plane in 0..<4 { raw[plane].append(planes[plane]) }
+        raw[4].append(planes.flatMap { $0 })
+    }
+    for plane in 0..<5 {
+        let streams = try raw[plane].map { try Zlib.deflate($0, level: 1, strategy: .rle, container: .raw) }
+        var output = [UInt8](repeating: 0, count: raw[plane][0].count)
+        func best(_ decode: (UnsafeRawBufferPointer, UnsafeMutableRawBufferPointer) throws -> Void) throws -> Double {
+            var best = Double.infinity
+            for _ in 0..<repeatCount {
+                let start = benchSeconds()
+                for stream in streams {
+                    try output.withUnsafeMutableBytes { out in try stream.withUnsafeBytes { try decode($0, out) } }
+                }
+                best = min(best, benchSeconds() - start)
+            }
+            guard output == raw[plane][chunks - 1] else { throw UsageError(description: "plane \(plane): wrong output") }
+            return best
+        }
+        let zlib = try best { try Zlib.inflate($0, into: $1, container: .raw) }
+        let ours = try best { try Inflate.decode($0, into: $1) }
+        let megabytes = Double(raw[plane].reduce(0) { $0 + $1.count }) / 1e6
+        let stored = Double(streams.reduce(0) { $0 + $1.count }) / 1e6
+        emit([("workload", .string("inflate")), ("trained_like", .bool(trainedLike)), ("plane", .string(plane < 4 ? "\(plane)" : "chunk")),
+              ("stored_fraction", rounded(stored / megabytes, 3)), ("zlib_mb_s", rounded(megabytes / zlib, 1)),
+              ("inflate_mb_s", rounded(megabytes / ours, 1)), ("speedup", rounded(zlib / ours, 2))])
+    }
+}
+
 func cFormat6g(_ value: Double) -> String {
     var buffer = [CChar](repeating: 0, count: 32)
     _ = withVaList([value]) { vsnprintf(&buffer, 32, "%.6g", $0) }
@@ -193,6 +242,7 @@ do {
     case "train": try runTrain()
     case "c1": try runC1()
     case "load": try runLoad()
+    case "inflate": try runInflate()
     case "csv": try runCSV()
     case "make-w2": try runMakeW2()
     case "report": try runReport(arguments)

@@ -26,6 +26,7 @@ public enum FuzzTarget: String, CaseIterable {
     case csv
     case layers
     case manifestJSON = "manifest-json"
+    case inflate
 }
 
 public enum FuzzChecks {
@@ -41,6 +42,7 @@ public enum FuzzChecks {
         case .csv: try csv(bytes)
         case .layers: try layers(bytes)
         case .manifestJSON: try manifestJSON(bytes)
+        case .inflate: try inflate(bytes)
         }
     }
 
@@ -584,6 +586,40 @@ public enum FuzzChecks {
         return file
     }
 
+    // MARK: (f) Inflate against zlib
+
+    /// The first two input bytes (little-endian) are the expected output size, the rest a raw
+    /// deflate stream. nnkit's decoder (`Inflate.decode`) and zlib's bounded inflate with the exact
+    /// size check (`Zlib.inflate`) must give the same output, or the same `ZlibError` (case, zlib's
+    /// message, byte counts).
+    public static func inflate(_ bytes: [UInt8]) throws {
+        let size = Int(bytes.first ?? 0) | Int(bytes.dropFirst().first ?? 0) << 8
+        let stream = Array(bytes.dropFirst(2))
+        func outcome(_ decode: (UnsafeRawBufferPointer, UnsafeMutableRawBufferPointer) throws -> Void) throws -> Result<[UInt8], ZlibError> {
+            var output = [UInt8](repeating: 0, count: size)
+            do {
+                try output.withUnsafeMutableBytes { out in try stream.withUnsafeBytes { try decode($0, out) } }
+                return .success(output)
+            } catch let error as ZlibError {
+                return .failure(error)
+            } catch {
+                throw FuzzFinding("a decoder threw a non-ZlibError: \(type(of: error)): \(error)")
+            }
+        }
+        let zlib = try outcome { try Zlib.inflate($0, into: $1, container: .raw) }
+        let ours = try outcome { try Inflate.decode($0, into: $1) }
+        guard zlib == ours else {
+            func text(_ result: Result<[UInt8], ZlibError>) -> String {
+                switch result {
+                case .success(let output): return "\(output.count) bytes"
+                case .failure(let error): return "\(error)"
+                }
+            }
+            throw FuzzFinding("size \(size), \(stream.count)-byte stream: zlib \(text(zlib)), Inflate \(text(ours))"
+                              + (zlib.isSuccess && ours.isSuccess ? " (different bytes)" : ""))
+        }
+    }
+
     static func nestingDepth(_ value: JSONValue) -> Int {
         switch value {
         case .array(let elements): return 1 + (elements.map(nestingDepth).max() ?? 0)
@@ -658,4 +694,8 @@ struct Choices {
     mutating func text(maxLength: Int, key: Bool = false) -> String {
         String(decoding: (0..<int(maxLength + 1)).map { _ in byte() }.map { key && $0 == 0 ? 0x20 : $0 }, as: UTF8.self)
     }
+}
+
+extension Result {
+    var isSuccess: Bool { if case .success = self { return true } else { return false } }
 }
