@@ -116,6 +116,75 @@ func parseFloat32Prefix(_ base: UnsafePointer<UInt8>, start: Int, end: Int, tabl
     return (strtofFallback(base + start, count: i - start), i)
 }
 
+/// `parseFloat32Prefix` as a call, for the row parser's rare cases: keeps its hot loop small.
+@inline(never)
+func parseFloat32PrefixOutOfLine(_ base: UnsafePointer<UInt8>, start: Int, end: Int, tables: DecimalTables) -> (Float, Int)? {
+    parseFloat32Prefix(base, start: start, end: end, tables: tables)
+}
+
+/// Bytes the short-decimal fast path may read from where a number starts: a sign, eight integer
+/// digits, the point and eight fraction digits (it looks at two 8-byte words after the sign).
+let shortDecimalReadBytes = 18
+
+/// The fused row parser's fast path, for the form nearly every CSV number has: [+-]? with at most
+/// 7 integer digits and at most 7 fraction digits ("-0.0180993", "12.5137", "5.", ".5", "42"),
+/// no exponent, a mantissa ≤ 2^24. Reads `base[start..<start + shortDecimalReadBytes]` (the
+/// caller guarantees they are readable). Stores the value and returns where the number stops, or
+/// returns -1 when the text is not of that form: the caller then runs `parseFloat32Prefix`, which
+/// accepts a superset and gives the same value on this form (same Clinger-style arithmetic), so
+/// taking this path changes no result. Straight-line code: the integer part and the fraction are
+/// each one 8-byte word (digit count from a trailing-zero count, value from three multiplications).
+@inline(__always)
+func parseShortDecimal(_ base: UnsafePointer<UInt8>, start: Int, tables: DecimalTables, into value: inout Float) -> Int {
+    let first = base[start]
+    let negative = first == UInt8(ascii: "-")
+    let integerStart = start &+ ((negative || first == UInt8(ascii: "+")) ? 1 : 0)
+    let integerWord = UnsafeRawPointer(base + integerStart).loadUnaligned(as: UInt64.self).littleEndian
+    let integerCount = leadingDigitCount(integerWord)
+    // 8 digits: maybe more beyond the word; the general path decides.
+    if integerCount == 8 { return -1 }
+    var mantissa = digitsValue(integerWord, count: integerCount)
+    var stop = integerStart &+ integerCount
+    var fractionCount = 0
+    // The byte after the integer digits (integerCount < 8, so it is in the word).
+    var next = UInt8(truncatingIfNeeded: integerWord &>> UInt64(8 &* integerCount))
+    if next == UInt8(ascii: ".") {
+        let fractionWord = UnsafeRawPointer(base + (stop &+ 1)).loadUnaligned(as: UInt64.self).littleEndian
+        fractionCount = leadingDigitCount(fractionWord)
+        if fractionCount == 8 { return -1 }
+        mantissa = mantissa &* tables.integerPowers[fractionCount] &+ digitsValue(fractionWord, count: fractionCount)
+        stop = stop &+ 1 &+ fractionCount
+        next = UInt8(truncatingIfNeeded: fractionWord &>> UInt64(8 &* fractionCount))
+    }
+    // No digit at all ("-", ".", text), an exponent, or a mantissa past 2^24: the general path.
+    if integerCount &+ fractionCount == 0 || (next | 0x20) == UInt8(ascii: "e") || mantissa > (1 << 24) { return -1 }
+    // m / 10^k with k ≤ 7 (k = 0 too: the reciprocal 1 makes the product exact).
+    let magnitude = dividedByPowerOfTen(mantissa, fractionCount, tables)
+    value = Float(bitPattern: magnitude.bitPattern | (negative ? 0x8000_0000 : 0))
+    return stop
+}
+
+/// How many of the word's bytes, from the lowest address, are ASCII digits before the first
+/// other byte (0…8). A byte is a digit when its high nibble is 3 both before and after adding 6
+/// (a carry out of a byte ≥ 0xFA only reaches bytes after the first non-digit, which do not count).
+@inline(__always)
+private func leadingDigitCount(_ bytes: UInt64) -> Int {
+    let notDigit = ((bytes & 0xF0F0_F0F0_F0F0_F0F0) ^ 0x3030_3030_3030_3030)
+        | (((bytes &+ 0x0606_0606_0606_0606) & 0xF0F0_F0F0_F0F0_F0F0) ^ 0x3030_3030_3030_3030)
+    return notDigit.trailingZeroBitCount &>> 3  // 64 (no non-digit) gives 8
+}
+
+/// The value of the word's first `count` (0…7) bytes as decimal digits, the first the most significant.
+@inline(__always)
+private func digitsValue(_ bytes: UInt64, count: Int) -> UInt64 {
+    // Keep the `count` leading digits in the top bytes (zeros below act as leading zeros); two
+    // shifts so that count = 0 clears everything (a single shift by 64 would be by 0).
+    var digits = ((bytes & 0x0F0F_0F0F_0F0F_0F0F) &<< UInt64(8 &* (7 &- count))) &<< 8
+    digits = (digits &* 2561) &>> 8
+    digits = ((digits & 0x00FF_00FF_00FF_00FF) &* 6_553_601) &>> 16
+    return ((digits & 0x0000_FFFF_0000_FFFF) &* 42_949_672_960_001) &>> 32
+}
+
 /// Appends the decimal digits at `base[i...]` (up to `end`) to `mantissa`, advancing `i` past them.
 /// Eight bytes at a time where eight are readable (SWAR: find the leading digits with one mask,
 /// convert them with three multiplications), byte by byte near the end. The mantissa wraps
@@ -148,7 +217,7 @@ private func accumulateDigits(_ base: UnsafePointer<UInt8>, _ i: inout Int, _ en
 }
 
 
-/// m / 10^k correctly rounded to Float32, for m ≤ 2^24 and 1 ≤ k ≤ 10.
+/// m / 10^k correctly rounded to Float32, for m ≤ 2^24 and 0 ≤ k ≤ 10 (k = 0: exact).
 /// Multiplying by a Double reciprocal is within 2 units of the Double's last place of the exact
 /// quotient; rounding that to Float32 is correct unless it lies within that distance of a
 /// halfway point between two floats (29 discarded bits near 0x10000000), where the exact

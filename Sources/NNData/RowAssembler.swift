@@ -251,12 +251,39 @@ final class RowAssembler {
         let labelColumn = plan.labelColumn ?? -1
         var i = start
         let lastColumn = fieldCount - 1
-        for column in 0..<fieldCount {
+        let roles = self.roles, tables = self.tables, delimiter = self.delimiter
+        // Fast-path numbers are at most 17 bytes long, within any field cap of at least that.
+        let shortFieldsFit = maxField >= shortDecimalReadBytes
+        var column = 0
+        while column < fieldCount {
+            // The usual run: feature fields in the short form, each ended by the delimiter. The
+            // first field that is not (the last one, the label, anything else) takes the general
+            // steps below, which give the same value or reject the record.
+            if shortFieldsFit {
+                while column < lastColumn && end &- i >= shortDecimalReadBytes {
+                    let role = roles[column]
+                    if role < 0 { break }
+                    var value: Float = 0
+                    let stop = parseShortDecimal(base, start: i, tables: tables, into: &value)
+                    if stop < 0 || base[stop] != delimiter { break }
+                    row[role] = value
+                    i = stop &+ 1
+                    column &+= 1
+                }
+            }
             let fieldStart = i
             let role = roles[column]
             if role >= 0 {
-                // A feature: the number itself must reach the field's end.
-                guard let (value, numberEnd) = parseFloat32Prefix(base, start: i, end: end, tables: tables), value.isFinite else { return nil }
+                // A feature: the number itself must reach the field's end. The short form takes
+                // the straight-line path; anything else (or the last bytes of the buffer) the general one.
+                var value: Float = 0
+                var numberEnd = end &- i >= shortDecimalReadBytes ? parseShortDecimal(base, start: i, tables: tables, into: &value) : -1
+                if numberEnd < 0 {
+                    guard let (parsed, parsedEnd) = parseFloat32PrefixOutOfLine(base, start: i, end: end, tables: tables),
+                          parsed.isFinite else { return nil }
+                    value = parsed
+                    numberEnd = parsedEnd
+                }
                 row[role] = value
                 i = numberEnd
             } else {
@@ -279,6 +306,7 @@ final class RowAssembler {
                     i += 1
                 }
             }
+            column += 1
         }
         // i is at the line end (or the end of input).
         if i < end {

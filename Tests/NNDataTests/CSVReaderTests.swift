@@ -1,4 +1,5 @@
 import XCTest
+import Foundation
 @testable import NNData
 import NNParallel
 #if canImport(Glibc)
@@ -195,6 +196,53 @@ final class CSVReaderTests: XCTestCase {
         let skippedParallel = try loadCSV(path: badPath, pool: WorkerPool(threads: 4), skipBadRows: true, makePlan: plan)
         XCTAssertEqual(skippedParallel.rows.skipped, skippedSerial.rows.skipped)
         XCTAssertEqual(skippedSerial.rows.skipped.count, 1)
+    }
+
+    /// Rows long enough that every field is within reach of the row parser's short-decimal fast path
+    /// (it reads 18 bytes ahead): each edge case gives Float(String)'s value, or the same error as
+    /// before, whether the file is mapped or streamed, with LF or CRLF, with or without a BOM.
+    func testEdgeCaseNumbersInLongRowsParseExactly() throws {
+        let values = ["0", "-0", "+1.5", ".5", "5.", "-.25", "+.75", "1e5", "2.5E-3", "-7e+2", "-3.06429", "12.5137",
+                      "-0.0180993", "1234567.1234567", "16777216", "16777217", "1.4e-45", "1e-40", "-2.3509886e-38",
+                      "123456789012345678901234567890", "0.000000000000000000000000000000000000001", "3.4028235e38",
+                      "0.1234567890123", "00000000012.50", "  7.25", "8.5\t", "\"42.125\"", "\"-1.5\""]
+        let padding = "a_label_long_enough_to_keep_the_row_wide"
+        for lineEnd in ["\n", "\r\n"] {
+            for bom in ["", "\u{FEFF}"] {
+                var text = bom + "a,b,label" + lineEnd
+                for value in values { text += "\(value),-1.25,\(padding)" + lineEnd }
+                let path = file(text)
+                let plan = { (header: CSVHeader) in try ColumnPlan.training(header: header) }
+                let mapped = try loadCSV(path: path, makePlan: plan)
+                var streamed: [Float] = []
+                let reader = try CSVStreamReader(path: path, blockSize: 23)
+                while let rows = try reader.nextBatch(plan: try plan(reader.header), maxRows: 5) { streamed += rows.features }
+                XCTAssertEqual(mapped.rows.rowCount, values.count)
+                for (row, value) in values.enumerated() {
+                    let text = value.trimmingCharacters(in: CharacterSet(charactersIn: " \t\""))
+                    let expected = Float(text)!
+                    XCTAssertEqual(mapped.rows.features[2 * row].bitPattern, expected.bitPattern, "\(value) (mapped)")
+                    XCTAssertEqual(streamed[2 * row].bitPattern, expected.bitPattern, "\(value) (streamed)")
+                    XCTAssertEqual(mapped.rows.features[2 * row + 1], -1.25)
+                }
+                XCTAssertEqual(mapped.rows.features[2].sign, .minus, "-0 keeps its sign")
+            }
+        }
+        // Errors in long rows: the same messages as in short ones.
+        let errors: [(String, String)] = [
+            ("", "empty field; expected a number"),
+            ("1e39", "found \"1e39\"; expected a finite number (NaN, infinity and values beyond the Float32 range are not allowed)"),
+            ("-1e39", "found \"-1e39\"; expected a finite number (NaN, infinity and values beyond the Float32 range are not allowed)"),
+            ("1.5x", "not a number: found \"1.5x\"; expected a decimal number such as 1.5, -2 or 3e-4"),
+            ("1.2.3", "not a number: found \"1.2.3\"; expected a decimal number such as 1.5, -2 or 3e-4"),
+            ("1e", "not a number: found \"1e\"; expected a decimal number such as 1.5, -2 or 3e-4"),
+            ("-", "not a number: found \"-\"; expected a decimal number such as 1.5, -2 or 3e-4"),
+        ]
+        for (value, suffix) in errors {
+            let path = file("a,b,label\n1,2,\(padding)\n\(value),-1.25,\(padding)\n")
+            XCTAssertEqual(errorMessage { _ = try loadCSV(path: path) { try ColumnPlan.training(header: $0) } },
+                           "\(path), line 3, column 1 (\"a\"): " + suffix)
+        }
     }
 
     func testStreamingBatchesEqualWholeFileParse() throws {

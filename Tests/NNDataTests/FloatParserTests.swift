@@ -96,6 +96,108 @@ final class FloatParserTests: XCTestCase {
         }
     }
 
+    /// The row parser's short-decimal fast path on `text` followed by `terminator` and padding (it
+    /// reads 18 bytes): nil when it declines, else the value and how many bytes the number took.
+    private func shortDecimal(_ text: String, terminator: String = ",") -> (Float, Int)? {
+        let bytes = Array((text + terminator).utf8) + [UInt8](repeating: UInt8(ascii: "x"), count: shortDecimalReadBytes)
+        return bytes.withUnsafeBufferPointer { buffer in
+            var value: Float = .nan
+            let stop = parseShortDecimal(buffer.baseAddress!, start: 0, tables: DecimalTables.shared, into: &value)
+            return stop < 0 ? nil : (value, stop)
+        }
+    }
+
+    /// Where the fast path takes a number, it must give Swift's own correctly rounded Float(String)
+    /// and stop at the number's end; where it declines, the general parser must accept or reject
+    /// the text as before. A million random strings: short decimals in every shape, values printed
+    /// near halfway points between adjacent floats, and text that only looks like a number.
+    func testShortDecimalFastPathMatchesFloatFromStringOnAMillionStrings() {
+        var state: UInt64 = 0x5EED_0F_F10A7
+        func next() -> UInt64 {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return state >> 11
+        }
+        var taken = 0
+        func check(_ text: String, terminator: String = ",", file: StaticString = #filePath, line: UInt = #line) {
+            guard let (value, stop) = shortDecimal(text, terminator: terminator) else {
+                return
+            }
+            taken += 1
+            // The general parser, which the fast path stands in for, must agree.
+            guard let expected = Float(text), let general = parseFloat32(text) else {
+                XCTFail("fast path accepted \(text)", file: file, line: line)
+                return
+            }
+            XCTAssertEqual(general.bitPattern, expected.bitPattern, "\(text): general parser", file: file, line: line)
+            XCTAssertEqual(value.bitPattern, expected.bitPattern, "\(text): got \(value), Float(String) \(expected)", file: file, line: line)
+            XCTAssertEqual(stop, text.utf8.count, "\(text): stopped at \(stop)", file: file, line: line)
+        }
+        let digits = Array("0123456789")
+        for round in 0..<1_000_000 {
+            var text = ""
+            switch round % 4 {
+            case 0, 1:
+                // [+-]? digits{0…9} (. digits{0…9})?: inside and just outside the fast path's limits.
+                let sign = next() % 4
+                if sign == 0 { text += "-" } else if sign == 1 { text += "+" }
+                let integerDigits = Int(next() % 10)
+                for _ in 0..<integerDigits { text.append(digits[Int(next() % 10)]) }
+                if next() % 4 != 0 || integerDigits == 0 {
+                    text += "."
+                    let fractionDigits = Int(next() % 10)
+                    for _ in 0..<fractionDigits { text.append(digits[Int(next() % 10)]) }
+                }
+            case 2:
+                // Near halfway between two adjacent floats: the midpoint printed with 6 to 9 digits.
+                let bits = UInt32(truncatingIfNeeded: next()) & 0x7FFF_FFFF
+                let low = Float(bitPattern: bits)
+                guard low.isFinite, low.nextUp.isFinite else { continue }
+                let middle = (Double(low) + Double(low.nextUp)) / 2
+                var buffer = [CChar](repeating: 0, count: 64)
+                let format = next() % 2 == 0 ? "%.\(6 + next() % 4)g" : "%.\(next() % 8)f"
+                _ = withVaList([next() % 2 == 0 ? middle : -middle]) { vsnprintf(&buffer, 64, format, $0) }
+                text = String(cString: buffer)
+            default:
+                // Short values as data sets print them (%g), small magnitudes included.
+                let value = Float(bitPattern: UInt32(truncatingIfNeeded: next()) & 0xBFFF_FFFF)
+                guard value.isFinite else { continue }
+                var buffer = [CChar](repeating: 0, count: 64)
+                _ = withVaList([Double(value)]) { vsnprintf(&buffer, 64, "%.\(1 + next() % 7)g", $0) }
+                text = String(cString: buffer)
+            }
+            check(text)
+        }
+        // The fast path must really be taken (about a third of these strings are in its form).
+        XCTAssertGreaterThan(taken, 300_000)
+    }
+
+    func testShortDecimalFastPathEdgeCases() {
+        // Taken, with the exact value and length.
+        for text in ["0", "-0", "+0", "0.0", "-0.0", "-0.", ".5", "-.5", "+.5", "5.", "+1", "-3.06429", "12.5137",
+                     "-0.0180993", "1234567", "123.4567", "0000000.0000001", "1677721.6", "0.0000001", "9.999999",
+                     "3.141592"] {
+            guard let (value, stop) = shortDecimal(text) else {
+                XCTFail("fast path declined \(text)")
+                continue
+            }
+            XCTAssertEqual(value.bitPattern, Float(text)!.bitPattern, text)
+            XCTAssertEqual(stop, text.utf8.count, text)
+        }
+        XCTAssertEqual(shortDecimal("-0")!.0.sign, .minus)
+        XCTAssertEqual(shortDecimal("-0.000")!.0.sign, .minus)
+        // Declined (the general parser decides): no digit, exponents, 8+ digits on a side, mantissas past 2^24.
+        for text in ["", "-", "+", ".", "-.", "e5", "1e5", "1E-3", "2.5e1", "12345678", "1.12345678", "16777217",
+                     "99999999", "9999999.9", "16777216", "3.1415927", "1234567.1234567", "nan", "inf", "abc", "\"1\""] {
+            XCTAssertNil(shortDecimal(text), "fast path took \(text)")
+        }
+        // Stops at the first byte that cannot continue the number; the row parser checks what it is.
+        XCTAssertEqual(shortDecimal("1.5", terminator: "\r\n")!.1, 3)
+        XCTAssertEqual(shortDecimal("1.5", terminator: " ")!.1, 3)
+        XCTAssertEqual(shortDecimal("1.5", terminator: ".3")!.1, 3)
+        XCTAssertEqual(shortDecimal("7", terminator: "a")!.1, 1)
+        XCTAssertNil(shortDecimal("1.5", terminator: "e"))
+    }
+
     func testNonNumbersAreRejected() {
         for text in ["", " ", "-", "+", ".", "-.", "e5", "1e", "1e+", "1.2.3", "1,5", "0x10", "nan", "inf", "-inf",
                      "infinity", "NaN", "1_000", "1 2", "--1", "+-1", "1e5.5", "١", "abc", "1a", "\"1\""] {

@@ -23,6 +23,20 @@ final class InferenceTests: XCTestCase {
         for digits in stride(from: 100_000, to: 1_000_000, by: 997) {
             for exponent in -9...0 { values.append((Double(digits) + 0.5) * pow(10, Double(exponent))) }
         }
+        // Decade bounds (the exponent's first guess compares with them) and their neighbours, as
+        // Doubles and as Floats widened.
+        for exponent in -6...7 {
+            let power = pow(10, Double(exponent))
+            for bound in [power, Double(Float(power))] {
+                var below = bound, above = bound
+                for _ in 0..<4 {
+                    values += [below, above, -below]
+                    below = below.nextDown
+                    above = above.nextUp
+                }
+                values += [Double(Float(bound).nextDown), Double(Float(bound).nextUp)]
+            }
+        }
         for value in values { XCTAssertEqual(NumberText.g6(value), snprintfG6(value), "\(value)") }
     }
 

@@ -150,37 +150,8 @@ final class InferenceNetwork {
                                beta: 0, c: z, ldc: n, bias: bias.baseAddress!)
                 }
             }
-            Self.activate(step.activation, z, rows: rows, width: n)
+            step.activation.applyInPlace(z, rows: rows, width: n)
             input = UnsafePointer(z)
-        }
-    }
-
-    /// In place, on [rows, width]: the same formulas as ActivationLayer.
-    private static func activate(_ activation: Activation, _ z: UnsafeMutablePointer<Float>, rows: Int, width: Int) {
-        let count = rows * width
-        switch activation {
-        case .linear:
-            break
-        case .relu:
-            for i in 0..<count { z[i] = z[i] > 0 ? z[i] : 0 }
-        case let .leakyReLU(slopeValue):
-            let slope = Float(slopeValue)
-            for i in 0..<count { z[i] = z[i] > 0 ? z[i] : slope * z[i] }
-        case .sigmoid:
-            for i in 0..<count { z[i] = sigmoid(z[i]) }
-        case .tanh:
-            for i in 0..<count { z[i] = Float.tanh(z[i]) }
-        case .softmax:
-            // ActivationLayer's row softmax: max subtracted, then multiplied by 1 / Σ.
-            for r in 0..<rows {
-                let row = z + r * width
-                var largest = row[0]
-                for j in 1..<max(width, 1) where row[j] > largest { largest = row[j] }
-                var sum: Float = 0
-                for j in 0..<width { row[j] = Float.exp(row[j] - largest); sum += row[j] }
-                let inverse = 1 / sum
-                for j in 0..<width { row[j] *= inverse }
-            }
         }
     }
 }
