@@ -40,11 +40,16 @@ public final class DropoutLayer<T: EngineScalar> {
         // Keep a unit when its uniform u = bits·2⁻²⁴ satisfies u ≥ rate (the text's rand > p,
         // up to the measure-zero tie), compared in integers. One pass draws the mask and applies it;
         // the generator lives in a local meanwhile (a stored property would be reloaded per draw).
+        // Branch-free: the keep/drop choice is random, so a branch on it (which the compiler made of
+        // `bits >= threshold ? scale : 0`) mispredicts often. bits − threshold borrows (bit 63 set)
+        // exactly when bits < threshold (both < 2²⁵), and scale·1 / scale·0 are exactly scale / 0.
         let threshold = UInt64((rate * 16_777_216).rounded(.up))
         let scale = T(1 / (1 - rate))
         var local = generator
         for i in 0..<count {
-            let keep: T = (local.next() >> 40) >= threshold ? scale : 0
+            let bits = local.next() >> 40
+            let kept = 1 &- Int(truncatingIfNeeded: (bits &- threshold) >> 63)
+            let keep = scale * T(kept)
             m[i] = keep
             y[i] = x[i] * keep
         }
