@@ -3,6 +3,8 @@
 //
 // Structure (Goto/BLIS): C is computed in MR × NR tiles (6 × 2 vectors: 6×16 floats, 6×8 doubles),
 // 12 vector accumulators held in registers, one fused multiply-add per accumulator per k step.
+// Narrow products (n ≤ one vector, e.g. a 4-class output layer and its weight gradient) use 6 × 1
+// vector tiles instead: a 16-wide tile would spend three quarters of its multiply-adds on padding.
 // Large problems pack a KC × NC panel of B and an MC × KC block of A into contiguous per-thread
 // buffers (packing absorbs the transposes and zero-pads edge tiles); small problems read A and B in
 // place.
@@ -101,9 +103,12 @@ struct TileUpdate<T: GemmScalar> {
 enum GemmPath {
     case scalar, inPlace, packed
 
-    static func choose(m: Int, n: Int, k: Int) -> GemmPath {
+    /// `lanes`: the scalars in one vector (8 floats, 4 doubles).
+    static func choose(m: Int, n: Int, k: Int, lanes: Int) -> GemmPath {
         let multiplyAdds = m * n * k
         if multiplyAdds <= GemmBlocking.maxScalarMultiplyAdds { return .scalar }
+        // One column sliver: each row of A is read exactly once in place, packing it would only add a pass.
+        if n <= lanes { return .inPlace }
         if multiplyAdds <= GemmBlocking.maxInPlaceMultiplyAdds && k <= 4 * GemmBlocking.kc { return .inPlace }
         return .packed
     }
@@ -120,7 +125,7 @@ enum GemmEngine {
         }
         let threads = forcedThreads.map { max(1, min($0, pool.threadCount)) }
             ?? threadsWorthUsing(op.m * op.n * op.k, pool)
-        switch forcedPath ?? GemmPath.choose(m: op.m, n: op.n, k: op.k) {
+        switch forcedPath ?? GemmPath.choose(m: op.m, n: op.n, k: op.k, lanes: T.Vector.scalarCount) {
         case .scalar: scalar(op)
         case .inPlace: inPlace(op, pool: pool, threads: threads)
         case .packed: packed(op, pool: pool, threads: threads)
@@ -163,8 +168,9 @@ enum GemmEngine {
 
     /// A read in place, B read in place when its rows are contiguous (not transposed); otherwise,
     /// and for a partial last column sliver, B is packed once into the caller's scratch.
+    /// Slivers are two vectors wide, or one when n fits in one vector (narrow tiles, see the top).
     static func inPlace<T: GemmScalar>(_ op: GemmOperands<T>, pool: WorkerPool, threads: Int) {
-        let nr = 2 * T.Vector.scalarCount
+        let nr = inPlaceSliverWidth(op)
         let rowTiles = (op.m + GemmBlocking.mr - 1) / GemmBlocking.mr
         let slivers = (op.n + nr - 1) / nr
         let fullSliversInPlace = op.bCol == 1 ? op.n / nr : 0
@@ -177,7 +183,7 @@ enum GemmEngine {
             let raw = GemmScratch.current.buffer(.packedB, bytes: packedSlivers * op.k * nr * MemoryLayout<T>.stride)
             let panel = raw.bindMemory(to: T.self, capacity: packedSlivers * op.k * nr)
             for s in 0..<packedSlivers {
-                packBSliver(op, p0: 0, kc: op.k, j0: (fullSliversInPlace + s) * nr, into: panel + s * op.k * nr)
+                packBSliver(op, p0: 0, kc: op.k, j0: (fullSliversInPlace + s) * nr, width: nr, into: panel + s * op.k * nr)
             }
             packedB = panel
         }
@@ -198,12 +204,29 @@ enum GemmEngine {
         }
     }
 
+    /// Width of the in-place path's column slivers: one vector when n fits in it, else two.
+    @inline(__always)
+    static func inPlaceSliverWidth<T: GemmScalar>(_ op: GemmOperands<T>) -> Int {
+        op.n <= T.Vector.scalarCount ? T.Vector.scalarCount : 2 * T.Vector.scalarCount
+    }
+
     /// The in-place path's work on column slivers `sliverRange` × row tiles `tileRange`, every K block.
     /// Slivers below `fullSliversInPlace` read B in place; the others read `packedB` (see `inPlace`).
     @inline(__always)
     static func inPlaceTiles<T: GemmScalar>(_ op: GemmOperands<T>, packedB: UnsafePointer<T>?, fullSliversInPlace: Int,
                                             slivers sliverRange: Range<Int>, tiles tileRange: Range<Int>) {
-        let nr = 2 * T.Vector.scalarCount
+        if inPlaceSliverWidth(op) == T.Vector.scalarCount {
+            inPlaceTiles(op, vectors: 1, packedB: packedB, fullSliversInPlace: fullSliversInPlace, slivers: sliverRange, tiles: tileRange)
+        } else {
+            inPlaceTiles(op, vectors: 2, packedB: packedB, fullSliversInPlace: fullSliversInPlace, slivers: sliverRange, tiles: tileRange)
+        }
+    }
+
+    /// `inPlaceTiles` with slivers of `vectors` (1 or 2, a constant once inlined) vectors.
+    @inline(__always)
+    static func inPlaceTiles<T: GemmScalar>(_ op: GemmOperands<T>, vectors: Int, packedB: UnsafePointer<T>?, fullSliversInPlace: Int,
+                                            slivers sliverRange: Range<Int>, tiles tileRange: Range<Int>) {
+        let nr = vectors * T.Vector.scalarCount
         let blocks = kBlocking(op.k)
         let aRowOffsets = clampedOffsets(rowStride: op.aRow, rows: GemmBlocking.mr)
         for block in 0..<blocks.count {
@@ -223,10 +246,15 @@ enum GemmEngine {
                     let i0 = t * GemmBlocking.mr
                     let rows = min(GemmBlocking.mr, op.m - i0)
                     let offsets = rows == GemmBlocking.mr ? aRowOffsets : clampedOffsets(rowStride: op.aRow, rows: rows)
-                    microTile(kc: kc, a: op.a + i0 * op.aRow + p0 * op.aCol, aRowOffsets: offsets, aKStride: op.aCol,
-                              b: bSliver, bKStride: bStride,
-                              c: op.c + i0 * op.ldc + j0, ldc: op.ldc, rows: rows, cols: cols,
-                              update: op.update(block: block, column: j0))
+                    let a = op.a + i0 * op.aRow + p0 * op.aCol, c = op.c + i0 * op.ldc + j0
+                    let update = op.update(block: block, column: j0)
+                    if vectors == 1 {
+                        narrowMicroTile(kc: kc, a: a, aRowOffsets: offsets, aKStride: op.aCol, b: bSliver, bKStride: bStride,
+                                        c: c, ldc: op.ldc, rows: rows, cols: cols, update: update)
+                    } else {
+                        microTile(kc: kc, a: a, aRowOffsets: offsets, aKStride: op.aCol, b: bSliver, bKStride: bStride,
+                                  c: c, ldc: op.ldc, rows: rows, cols: cols, update: update)
+                    }
                 }
             }
         }
@@ -268,8 +296,11 @@ enum GemmEngine {
                 rowBlockCount = gemmRoundUp(rowBlockCount, threads)
             }
         }
-        let mcSize = gemmRoundUp((op.m + rowBlockCount - 1) / rowBlockCount, mr)
-        rowBlockCount = (op.m + mcSize - 1) / mcSize
+        // Whole row tiles shared as evenly as possible among the row blocks (the first ones one tile
+        // longer): threads that take equal numbers of blocks get equal work (blocks of 132 rows left
+        // 1024 rows split 528/496 between two threads).
+        rowBlockCount = min(rowBlockCount, rowTiles)
+        let tileBase = rowTiles / rowBlockCount, tileExtra = rowTiles % rowBlockCount
 
         for jc in stride(from: 0, to: op.n, by: ncMax) {
             let nc = min(ncMax, op.n - jc)
@@ -279,15 +310,16 @@ enum GemmEngine {
 
                 usePool.parallelFor(total: slivers, parts: threads) { range in
                     for s in range {
-                        packBSliver(op, p0: p0, kc: kc, j0: jc + s * nr, into: panel + s * kc * nr)
+                        // The width as a literal expression, not the captured `nr`: a constant, so the copy unrolls.
+                        packBSliver(op, p0: p0, kc: kc, j0: jc + s * nr, width: 2 * T.Vector.scalarCount, into: panel + s * kc * nr)
                     }
                 }
 
                 usePool.parallelFor(rowBlockCount * columnGroups) { item in
                     let rowBlock = item / columnGroups, group = item % columnGroups
-                    let i0 = rowBlock * mcSize
-                    let mc = min(mcSize, op.m - i0)
-                    let tiles = (mc + mr - 1) / mr
+                    let tiles = tileBase + (rowBlock < tileExtra ? 1 : 0)
+                    let i0 = (rowBlock * tileBase + min(rowBlock, tileExtra)) * mr
+                    let mc = min(tiles * mr, op.m - i0)
                     let base = slivers / columnGroups, extra = slivers % columnGroups
                     let sliverStart = group * base + min(group, extra)
                     let sliverEnd = sliverStart + base + (group < extra ? 1 : 0)
@@ -317,22 +349,21 @@ enum GemmEngine {
 
     // MARK: Packing
 
-    /// Packs op(B)[p0..<p0+kc, j0..<j0+nr] as kc rows of nr contiguous values, zero-padding columns
-    /// past n.
+    /// Packs op(B)[p0..<p0+kc, j0..<j0+nr] as kc rows of nr (`width`: one or two vectors)
+    /// contiguous values, zero-padding columns past n.
     @inline(__always)
-    static func packBSliver<T: GemmScalar>(_ op: GemmOperands<T>, p0: Int, kc: Int, j0: Int, into dst: UnsafeMutablePointer<T>) {
+    static func packBSliver<T: GemmScalar>(_ op: GemmOperands<T>, p0: Int, kc: Int, j0: Int, width nr: Int,
+                                           into dst: UnsafeMutablePointer<T>) {
         let lanes = T.Vector.scalarCount
-        let nr = 2 * lanes
         let cols = min(nr, op.n - j0)
         if op.bCol == 1 && cols == nr {
             var src = op.b + p0 * op.bRow + j0
             var out = dst
             for _ in 0..<kc {
-                let raw = UnsafeRawPointer(src)
-                let low = raw.loadUnaligned(as: T.Vector.self)
-                let high = raw.loadUnaligned(fromByteOffset: lanes * MemoryLayout<T>.stride, as: T.Vector.self)
-                UnsafeMutableRawPointer(out).storeBytes(of: low, as: T.Vector.self)
-                UnsafeMutableRawPointer(out + lanes).storeBytes(of: high, as: T.Vector.self)
+                for v in stride(from: 0, to: nr, by: lanes) {
+                    let vector = UnsafeRawPointer(src + v).loadUnaligned(as: T.Vector.self)
+                    UnsafeMutableRawPointer(out + v).storeBytes(of: vector, as: T.Vector.self)
+                }
                 src += op.bRow
                 out += nr
             }
@@ -361,8 +392,15 @@ enum GemmEngine {
     static func packATile<T: GemmScalar>(_ op: GemmOperands<T>, i0: Int, rowsLeft: Int, p0: Int, kc: Int, into dst: UnsafeMutablePointer<T>) {
         let mr = GemmBlocking.mr
         let rows = min(mr, rowsLeft)
-        if op.aRow == 1 {
-            // Transposed A: the MR values of one k are contiguous.
+        if op.aRow == 1 && rows == mr {
+            // Transposed A, full tile: the MR values of one k are contiguous, a fixed-length copy.
+            for p in 0..<kc {
+                let src = op.a + i0 + (p0 + p) * op.aCol
+                let out = dst + p * mr
+                for r in 0..<mr { out[r] = src[r] }
+            }
+        } else if op.aRow == 1 {
+            // Transposed A, edge tile: zero rows past the block.
             for p in 0..<kc {
                 let src = op.a + i0 + (p0 + p) * op.aCol
                 let out = dst + p * mr
@@ -406,11 +444,52 @@ enum GemmEngine {
         update: TileUpdate<T>
     ) {
         if rows == GemmBlocking.mr {
-            microTileRows(GemmBlocking.mr, kc: kc, a: a, aRowOffsets: aRowOffsets, aKStride: aKStride, b: b, bKStride: bKStride,
+            microTileRows(GemmBlocking.mr, 2, kc: kc, a: a, aRowOffsets: aRowOffsets, aKStride: aKStride, b: b, bKStride: bKStride,
                           c: c, ldc: ldc, cols: cols, update: update)
         } else {
             edgeRowsTile(kc: kc, a: a, aRowOffsets: aRowOffsets, aKStride: aKStride, b: b, bKStride: bKStride,
                          c: c, ldc: ldc, rows: rows, cols: cols, update: update)
+        }
+    }
+
+    /// `microTile` for a tile one vector wide (NR = W; narrow products, see the top).
+    @inline(__always)
+    static func narrowMicroTile<T: GemmScalar>(
+        kc: Int,
+        a: UnsafePointer<T>, aRowOffsets: (Int, Int, Int, Int, Int, Int), aKStride: Int,
+        b: UnsafePointer<T>, bKStride: Int,
+        c: UnsafeMutablePointer<T>, ldc: Int, rows: Int, cols: Int,
+        update: TileUpdate<T>
+    ) {
+        if rows == GemmBlocking.mr {
+            microTileRows(GemmBlocking.mr, 1, kc: kc, a: a, aRowOffsets: aRowOffsets, aKStride: aKStride, b: b, bKStride: bKStride,
+                          c: c, ldc: ldc, cols: cols, update: update)
+        } else {
+            narrowEdgeRowsTile(kc: kc, a: a, aRowOffsets: aRowOffsets, aKStride: aKStride, b: b, bKStride: bKStride,
+                               c: c, ldc: ldc, rows: rows, cols: cols, update: update)
+        }
+    }
+
+    /// `microTile` for 1…5 rows of a one-vector tile (the last tile of a narrow product).
+    @inline(never)
+    static func narrowEdgeRowsTile<T: GemmScalar>(
+        kc: Int,
+        a: UnsafePointer<T>, aRowOffsets: (Int, Int, Int, Int, Int, Int), aKStride: Int,
+        b: UnsafePointer<T>, bKStride: Int,
+        c: UnsafeMutablePointer<T>, ldc: Int, rows: Int, cols: Int,
+        update: TileUpdate<T>
+    ) {
+        switch rows {
+        case 5: microTileRows(5, 1, kc: kc, a: a, aRowOffsets: aRowOffsets, aKStride: aKStride, b: b, bKStride: bKStride,
+                              c: c, ldc: ldc, cols: cols, update: update)
+        case 4: microTileRows(4, 1, kc: kc, a: a, aRowOffsets: aRowOffsets, aKStride: aKStride, b: b, bKStride: bKStride,
+                              c: c, ldc: ldc, cols: cols, update: update)
+        case 3: microTileRows(3, 1, kc: kc, a: a, aRowOffsets: aRowOffsets, aKStride: aKStride, b: b, bKStride: bKStride,
+                              c: c, ldc: ldc, cols: cols, update: update)
+        case 2: microTileRows(2, 1, kc: kc, a: a, aRowOffsets: aRowOffsets, aKStride: aKStride, b: b, bKStride: bKStride,
+                              c: c, ldc: ldc, cols: cols, update: update)
+        default: microTileRows(1, 1, kc: kc, a: a, aRowOffsets: aRowOffsets, aKStride: aKStride, b: b, bKStride: bKStride,
+                               c: c, ldc: ldc, cols: cols, update: update)
         }
     }
 
@@ -424,24 +503,25 @@ enum GemmEngine {
         update: TileUpdate<T>
     ) {
         switch rows {
-        case 5: microTileRows(5, kc: kc, a: a, aRowOffsets: aRowOffsets, aKStride: aKStride, b: b, bKStride: bKStride,
+        case 5: microTileRows(5, 2, kc: kc, a: a, aRowOffsets: aRowOffsets, aKStride: aKStride, b: b, bKStride: bKStride,
                               c: c, ldc: ldc, cols: cols, update: update)
-        case 4: microTileRows(4, kc: kc, a: a, aRowOffsets: aRowOffsets, aKStride: aKStride, b: b, bKStride: bKStride,
+        case 4: microTileRows(4, 2, kc: kc, a: a, aRowOffsets: aRowOffsets, aKStride: aKStride, b: b, bKStride: bKStride,
                               c: c, ldc: ldc, cols: cols, update: update)
-        case 3: microTileRows(3, kc: kc, a: a, aRowOffsets: aRowOffsets, aKStride: aKStride, b: b, bKStride: bKStride,
+        case 3: microTileRows(3, 2, kc: kc, a: a, aRowOffsets: aRowOffsets, aKStride: aKStride, b: b, bKStride: bKStride,
                               c: c, ldc: ldc, cols: cols, update: update)
-        case 2: microTileRows(2, kc: kc, a: a, aRowOffsets: aRowOffsets, aKStride: aKStride, b: b, bKStride: bKStride,
+        case 2: microTileRows(2, 2, kc: kc, a: a, aRowOffsets: aRowOffsets, aKStride: aKStride, b: b, bKStride: bKStride,
                               c: c, ldc: ldc, cols: cols, update: update)
-        default: microTileRows(1, kc: kc, a: a, aRowOffsets: aRowOffsets, aKStride: aKStride, b: b, bKStride: bKStride,
+        default: microTileRows(1, 2, kc: kc, a: a, aRowOffsets: aRowOffsets, aKStride: aKStride, b: b, bKStride: bKStride,
                                c: c, ldc: ldc, cols: cols, update: update)
         }
     }
 
-    /// The micro-kernel for `rows` (1…MR) rows; always inlined with a constant `rows`, so the
-    /// `rows > r` tests below are resolved at compile time and unused accumulators disappear.
+    /// The micro-kernel for `rows` (1…MR) rows of `vectors` (1 or 2) vectors; always inlined with
+    /// constant `rows` and `vectors`, so the `rows > r` and `vectors > 1` tests below are resolved at
+    /// compile time and unused accumulators disappear.
     @inline(__always)
     static func microTileRows<T: GemmScalar>(
-        _ rows: Int, kc: Int,
+        _ rows: Int, _ vectors: Int, kc: Int,
         a: UnsafePointer<T>, aRowOffsets: (Int, Int, Int, Int, Int, Int), aKStride: Int,
         b: UnsafePointer<T>, bKStride: Int,
         c: UnsafeMutablePointer<T>, ldc: Int, cols: Int,
@@ -458,47 +538,47 @@ enum GemmEngine {
         // C is only touched after the loop: start fetching its rows now.
         for r in 0..<rows {
             gemmPrefetch(UnsafeRawPointer(c + r * ldc), 1, 3, 1)
-            gemmPrefetch(UnsafeRawPointer(c + r * ldc + 2 * lanes - 1), 1, 3, 1)
+            gemmPrefetch(UnsafeRawPointer(c + r * ldc + vectors * lanes - 1), 1, 3, 1)
         }
         // B rows 8 steps ahead: the first tile of a sliver would otherwise wait on L2/L3 latency.
         let bAhead = 8 * bStep
         for _ in 0..<kc {
             gemmPrefetch(pb + bAhead, 0, 3, 1)
             let b0 = pb.loadUnaligned(as: V.self)
-            let b1 = pb.loadUnaligned(fromByteOffset: highOffset, as: V.self)
+            let b1 = vectors > 1 ? pb.loadUnaligned(fromByteOffset: highOffset, as: V.self) : V()
             var x = V(repeating: pa[o0])
-            c00 = c00.addingProduct(x, b0); c01 = c01.addingProduct(x, b1)
+            c00 = c00.addingProduct(x, b0); if vectors > 1 { c01 = c01.addingProduct(x, b1) }
             if rows > 1 {
                 x = V(repeating: pa[o1])
-                c10 = c10.addingProduct(x, b0); c11 = c11.addingProduct(x, b1)
+                c10 = c10.addingProduct(x, b0); if vectors > 1 { c11 = c11.addingProduct(x, b1) }
             }
             if rows > 2 {
                 x = V(repeating: pa[o2])
-                c20 = c20.addingProduct(x, b0); c21 = c21.addingProduct(x, b1)
+                c20 = c20.addingProduct(x, b0); if vectors > 1 { c21 = c21.addingProduct(x, b1) }
             }
             if rows > 3 {
                 x = V(repeating: pa[o3])
-                c30 = c30.addingProduct(x, b0); c31 = c31.addingProduct(x, b1)
+                c30 = c30.addingProduct(x, b0); if vectors > 1 { c31 = c31.addingProduct(x, b1) }
             }
             if rows > 4 {
                 x = V(repeating: pa[o4])
-                c40 = c40.addingProduct(x, b0); c41 = c41.addingProduct(x, b1)
+                c40 = c40.addingProduct(x, b0); if vectors > 1 { c41 = c41.addingProduct(x, b1) }
             }
             if rows > 5 {
                 x = V(repeating: pa[o5])
-                c50 = c50.addingProduct(x, b0); c51 = c51.addingProduct(x, b1)
+                c50 = c50.addingProduct(x, b0); if vectors > 1 { c51 = c51.addingProduct(x, b1) }
             }
             pa += aKStride
             pb += bStep
         }
 
-        if cols == 2 * lanes {
-            storeRow(c, c00, c01, update)
-            if rows > 1 { storeRow(c + ldc, c10, c11, update) }
-            if rows > 2 { storeRow(c + 2 * ldc, c20, c21, update) }
-            if rows > 3 { storeRow(c + 3 * ldc, c30, c31, update) }
-            if rows > 4 { storeRow(c + 4 * ldc, c40, c41, update) }
-            if rows > 5 { storeRow(c + 5 * ldc, c50, c51, update) }
+        if cols == vectors * lanes {
+            storeRow(c, vectors, c00, c01, update)
+            if rows > 1 { storeRow(c + ldc, vectors, c10, c11, update) }
+            if rows > 2 { storeRow(c + 2 * ldc, vectors, c20, c21, update) }
+            if rows > 3 { storeRow(c + 3 * ldc, vectors, c30, c31, update) }
+            if rows > 4 { storeRow(c + 4 * ldc, vectors, c40, c41, update) }
+            if rows > 5 { storeRow(c + 5 * ldc, vectors, c50, c51, update) }
             return
         }
         // Edge tile: spill the accumulators, then update only the valid part of C.
@@ -516,9 +596,9 @@ enum GemmEngine {
         }
     }
 
-    /// One full row of a tile (2 vectors) written to C as `update` says.
+    /// One full row of a tile (`vectors` = 1 or 2 vectors: `low`, then `high`) written to C as `update` says.
     @inline(__always)
-    static func storeRow<V: SIMD>(_ c: UnsafeMutablePointer<V.Scalar>, _ low: V, _ high: V, _ update: TileUpdate<V.Scalar>)
+    static func storeRow<V: SIMD>(_ c: UnsafeMutablePointer<V.Scalar>, _ vectors: Int, _ low: V, _ high: V, _ update: TileUpdate<V.Scalar>)
     where V.Scalar: GemmScalar {
         let raw = UnsafeMutableRawPointer(c)
         let highOffset = V.scalarCount * MemoryLayout<V.Scalar>.stride
@@ -526,17 +606,21 @@ enum GemmEngine {
         if let bias = update.bias {
             let biasRaw = UnsafeRawPointer(bias)
             raw.storeBytes(of: alphaV * low + biasRaw.loadUnaligned(as: V.self), as: V.self)
-            raw.storeBytes(of: alphaV * high + biasRaw.loadUnaligned(fromByteOffset: highOffset, as: V.self),
-                           toByteOffset: highOffset, as: V.self)
+            if vectors > 1 {
+                raw.storeBytes(of: alphaV * high + biasRaw.loadUnaligned(fromByteOffset: highOffset, as: V.self),
+                               toByteOffset: highOffset, as: V.self)
+            }
         } else if update.beta == 0 {
             raw.storeBytes(of: alphaV * low, as: V.self)
-            raw.storeBytes(of: alphaV * high, toByteOffset: highOffset, as: V.self)
+            if vectors > 1 { raw.storeBytes(of: alphaV * high, toByteOffset: highOffset, as: V.self) }
         } else {
             let betaV = V(repeating: update.beta)
             let oldLow = UnsafeRawPointer(raw).loadUnaligned(as: V.self)
-            let oldHigh = UnsafeRawPointer(raw).loadUnaligned(fromByteOffset: highOffset, as: V.self)
             raw.storeBytes(of: alphaV * low + betaV * oldLow, as: V.self)
-            raw.storeBytes(of: alphaV * high + betaV * oldHigh, toByteOffset: highOffset, as: V.self)
+            if vectors > 1 {
+                let oldHigh = UnsafeRawPointer(raw).loadUnaligned(fromByteOffset: highOffset, as: V.self)
+                raw.storeBytes(of: alphaV * high + betaV * oldHigh, toByteOffset: highOffset, as: V.self)
+            }
         }
     }
 }

@@ -171,7 +171,7 @@ final class GemmTests: XCTestCase {
     /// Large enough for the default choice to use the packed path and both threads.
     func testLargeProductTwoThreadsBitIdenticalAndCorrect() {
         let test = Case<Float>(transA: false, transB: true, m: 100, n: 170, k: 260, pad: 0, alpha: 1, beta: 0, seed: 77)
-        XCTAssertEqual(GemmPath.choose(m: 100, n: 170, k: 260), .packed)
+        XCTAssertEqual(GemmPath.choose(m: 100, n: 170, k: 260, lanes: 8), .packed)
         let one = test.compute { a, b, c in
             Gemm.sgemm(transA: false, transB: true, m: 100, n: 170, k: 260, alpha: 1, a: a, lda: test.lda,
                        b: b, ldb: test.ldb, beta: 0, c: c, ldc: test.ldc)
@@ -267,6 +267,63 @@ final class GemmTests: XCTestCase {
         Gemm.sgemm(transA: false, transB: false, m: 2, n: 0, k: 3, alpha: 1, a: a, lda: 3, b: b, ldb: 1,
                    beta: 0, c: &c, ldc: 2)
         XCTAssertEqual(c, [10, 20, 30, 40])
+    }
+
+    /// Products at most one vector wide (n ≤ 8 floats / 4 doubles) take the in-place path with
+    /// one-vector tiles: W2's output layer (256×256×4 forward, its weight gradient 256×4 over k = 256
+    /// with A transposed) and every edge-row count, against the naive loop, and bit-identical to the
+    /// scalar and packed paths (16-wide tiles) at 1 and 2 threads, across K blocks and with a bias row.
+    func testNarrowOutputKernelMatchesNaiveAndOtherPaths() {
+        XCTAssertEqual(GemmPath.choose(m: 256, n: 4, k: 256, lanes: 8), .inPlace)
+        XCTAssertEqual(GemmPath.choose(m: 4096, n: 8, k: 512, lanes: 8), .inPlace)
+        XCTAssertEqual(GemmPath.choose(m: 4096, n: 9, k: 512, lanes: 8), .packed)
+        let pools = [WorkerPool.serial, WorkerPool(threads: 2)]
+        var seed: UInt64 = 1300
+        let shapes: [(m: Int, k: Int, n: Int)] = [(256, 256, 4), (1, 1, 1), (7, 13, 5), (11, 300, 8), (17, 40, 1),
+                                                  (29, 9, 3), (64, 520, 7), (5, 64, 2)]
+        for (m, k, n) in shapes {
+            for (transA, transB) in Self.transposes {
+                seed += 1
+                var test = Case<Float>(transA: transA, transB: transB, m: m, n: n, k: k, pad: 1,
+                                       alpha: seed % 3 == 0 ? 1 : 0.75, beta: seed % 2 == 0 ? 0 : 0.5, seed: seed)
+                if m > 64 { test.rowsToCheck = 20 }
+                let reference = test.compute { a, b, c in GemmEngine.run(test.operands(a, b, c), pool: .serial, path: .scalar) }
+                let narrow = test.compute { a, b, c in GemmEngine.run(test.operands(a, b, c), pool: .serial, path: .inPlace) }
+                test.check(narrow, epsilon: Double(Float.ulpOfOne), "narrow \(m)x\(k)x\(n) transA=\(transA) transB=\(transB)")
+                XCTAssertEqual(narrow, reference, "narrow vs scalar \(m)x\(k)x\(n) transA=\(transA) transB=\(transB)")
+                for pool in pools {
+                    for path in [GemmPath.inPlace, .packed] {
+                        let result = test.compute { a, b, c in
+                            GemmEngine.run(test.operands(a, b, c), pool: pool, path: path, threads: pool.threadCount)
+                        }
+                        XCTAssertEqual(result, reference, "\(path), \(pool.threadCount) threads, \(m)x\(k)x\(n) transA=\(transA) transB=\(transB)")
+                    }
+                }
+            }
+        }
+        // Bias epilogue on one-vector tiles: the bits of filling C with the bias and using beta = 1.
+        let biasCase = Case<Float>(transA: false, transB: false, m: 31, n: 4, k: 270, pad: 1, alpha: 1, beta: 0, seed: 77)
+        let bias: [Float] = [0.25, -1.5, 3, 0.125]
+        let withBias = biasCase.compute { a, b, c in
+            bias.withUnsafeBufferPointer { bp in
+                Gemm.sgemm(transA: false, transB: false, m: 31, n: 4, k: 270, alpha: 1, a: a, lda: biasCase.lda,
+                           b: b, ldb: biasCase.ldb, beta: 0, c: c, ldc: biasCase.ldc, bias: bp.baseAddress)
+            }
+        }
+        let broadcast = biasCase.compute { a, b, c in
+            for i in 0..<31 { for j in 0..<4 { c[i * biasCase.ldc + j] = bias[j] } }
+            GemmEngine.run(GemmOperands(transA: false, transB: false, m: 31, n: 4, k: 270, alpha: 1, a: a, lda: biasCase.lda,
+                                        b: b, ldb: biasCase.ldb, beta: 1, c: c, ldc: biasCase.ldc), pool: .serial, path: .scalar)
+        }
+        XCTAssertEqual(withBias, broadcast)
+        // Double: one vector is 4 lanes, so n = 3 is narrow and n = 6 is not.
+        for n in [3, 6] {
+            let test = Case<Double>(transA: true, transB: true, m: 23, n: n, k: 261, pad: 2, alpha: 1.5, beta: 1, seed: 31)
+            let reference = test.compute { a, b, c in GemmEngine.run(test.operands(a, b, c), pool: .serial, path: .scalar) }
+            let result = test.compute { a, b, c in GemmEngine.run(test.operands(a, b, c), pool: pools[1], path: .inPlace, threads: 2) }
+            XCTAssertEqual(result, reference, "dgemm in place n = \(n)")
+            test.check(result, epsilon: Double.ulpOfOne, "dgemm in place n = \(n)")
+        }
     }
 
     func testKBlockingDependsOnlyOnK() {
