@@ -48,7 +48,7 @@ let package = Package(
         .executableTarget(name: "nninspect", dependencies: ["NNCLI"]),
 
         .testTarget(name: "NNEngineTests", dependencies: ["NNEngine", "NNParallel"]),
-        .testTarget(name: "NNFormatTests", dependencies: ["NNFormat", "NNZlib", "NNJSON", "NNParallel"]),
+        .testTarget(name: "NNFormatTests", dependencies: ["NNFormat", "NNZlib", "NNJSON", "NNParallel", "NNEngine"]),
         .testTarget(name: "NNDataTests", dependencies: ["NNData"]),
         .testTarget(name: "NNKitTests", dependencies: ["NNKit"]),
         .testTarget(name: "NNToolsTests", dependencies: ["NNKit"]),

@@ -2,6 +2,7 @@
 // stream zlib writes, and the same verdict — the same ZlibError, message and produced count
 // included — for truncated, bit-flipped, random and hand-made hostile streams.
 import Foundation
+import NNEngine
 import NNFormat
 import NNZlib
 import XCTest
@@ -42,24 +43,14 @@ enum InflateDifferential {
     }
 }
 
-/// A seeded generator (SplitMix64), so every run tests the same streams.
+/// nnkit's seeded generator, so every run tests the same streams.
 struct TestRandom {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-    mutating func byte() -> UInt8 { UInt8(truncatingIfNeeded: next()) }
-    /// A standard normal value (Box–Muller).
-    mutating func normal() -> Double {
-        let u = (Double(next() >> 11) + 0.5) / Double(1 << 53)
-        let v = Double(next() >> 11) / Double(1 << 53)
-        return (-2 * Foundation.log(u)).squareRoot() * Foundation.cos(2 * Double.pi * v)
-    }
+    var generator: RandomGenerator
+    init(state seed: UInt64) { generator = RandomGenerator(seed: seed) }
+    mutating func next() -> UInt64 { generator.next() }
+    mutating func below(_ n: Int) -> Int { generator.next(below: n) }
+    mutating func byte() -> UInt8 { UInt8(truncatingIfNeeded: generator.next()) }
+    mutating func normal() -> Double { generator.normal() }
 }
 
 /// Writes a deflate bit stream: fields least significant bit first, Huffman codes most significant first.
