@@ -174,12 +174,14 @@ private func leadingDigitCount(_ bytes: UInt64) -> Int {
     return notDigit.trailingZeroBitCount &>> 3  // 64 (no non-digit) gives 8
 }
 
-/// The value of the word's first `count` (0…7) bytes as decimal digits, the first the most significant.
+/// The value of the word's first `count` (0…8) bytes as decimal digits, the first the most significant.
 @inline(__always)
 private func digitsValue(_ bytes: UInt64, count: Int) -> UInt64 {
-    // Keep the `count` leading digits in the top bytes (zeros below act as leading zeros); two
-    // shifts so that count = 0 clears everything (a single shift by 64 would be by 0).
-    var digits = ((bytes & 0x0F0F_0F0F_0F0F_0F0F) &<< UInt64(8 &* (7 &- count))) &<< 8
+    // Keep the `count` leading digits in the top bytes (zeros below act as leading zeros). The shift
+    // of 8·(8 − count) bits is split in two halves so that count = 0 (a shift by 64) clears
+    // everything: a single shift by 64 would be by 0.
+    let shift = UInt64(8 &* (8 &- count))
+    var digits = ((bytes & 0x0F0F_0F0F_0F0F_0F0F) &<< (shift &>> 1)) &<< (shift &- (shift &>> 1))
     digits = (digits &* 2561) &>> 8
     digits = ((digits & 0x00FF_00FF_00FF_00FF) &* 6_553_601) &>> 16
     return ((digits & 0x0000_FFFF_0000_FFFF) &* 42_949_672_960_001) &>> 32
@@ -194,17 +196,9 @@ private func accumulateDigits(_ base: UnsafePointer<UInt8>, _ i: inout Int, _ en
                               _ tables: DecimalTables) {
     while i + 8 <= end {
         let bytes = UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self).littleEndian
-        // A byte is a digit when its high nibble is 3 both before and after adding 6.
-        let notDigit = ((bytes & 0xF0F0_F0F0_F0F0_F0F0) ^ 0x3030_3030_3030_3030)
-            | (((bytes &+ 0x0606_0606_0606_0606) & 0xF0F0_F0F0_F0F0_F0F0) ^ 0x3030_3030_3030_3030)
-        let count = notDigit == 0 ? 8 : notDigit.trailingZeroBitCount >> 3
+        let count = leadingDigitCount(bytes)
         if count == 0 { return }
-        // Keep the `count` leading digits in the top bytes (zeros below act as leading zeros).
-        var digits = (bytes & 0x0F0F_0F0F_0F0F_0F0F) &<< UInt64(8 * (8 - count))
-        digits = (digits &* 2561) >> 8
-        digits = ((digits & 0x00FF_00FF_00FF_00FF) &* 6_553_601) >> 16
-        digits = ((digits & 0x0000_FFFF_0000_FFFF) &* 42_949_672_960_001) >> 32
-        mantissa = mantissa &* tables.integerPowers[count] &+ digits
+        mantissa = mantissa &* tables.integerPowers[count] &+ digitsValue(bytes, count: count)
         i += count
         if count < 8 { return }
     }
