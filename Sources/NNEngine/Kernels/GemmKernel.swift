@@ -5,9 +5,8 @@
 // 12 vector accumulators held in registers, one fused multiply-add per accumulator per k step.
 // Narrow products (n ≤ one vector, e.g. a 4-class output layer and its weight gradient) use 6 × 1
 // vector tiles instead: a 16-wide tile would spend three quarters of its multiply-adds on padding.
-// Large problems pack a KC × NC panel of B and an MC × KC block of A into contiguous per-thread
-// buffers (packing absorbs the transposes and zero-pads edge tiles); small problems read A and B in
-// place.
+// Products pack a KC × NC panel of B and an MC × KC block of A into contiguous per-thread buffers
+// (packing absorbs the transposes and zero-pads edge tiles); narrow products read A and B in place.
 //
 // Reproducibility rule, shared by every path: each C element is a sequence of K blocks whose
 // boundaries depend only on k (`kBlocking`); within a block it is one accumulator updated with
@@ -42,10 +41,6 @@ enum GemmBlocking {
     /// Each thread gets at least this many multiply-adds (~5 µs), else fewer threads are used:
     /// below that, waking a worker costs more than it saves.
     static let minMultiplyAddsPerThread = 1 << 18
-    /// Problems up to this many multiply-adds skip packing (A and B read in place). Above it,
-    /// packing pays even for short K: at 256×32×256 (2M) the packed path ran ~30% faster, since in
-    /// place B rows 1 KiB apart share a few L1 sets and the six A row offsets spill registers.
-    static let maxInPlaceMultiplyAdds = 1 << 20
     /// Problems up to this many multiply-adds use the plain scalar loop (no vector set-up cost).
     static let maxScalarMultiplyAdds = 512
 }
@@ -111,7 +106,9 @@ enum GemmPath {
         if multiplyAdds <= GemmBlocking.maxScalarMultiplyAdds { return .scalar }
         // One column sliver: each row of A is read exactly once in place, packing it would only add a pass.
         if n <= lanes { return .inPlace }
-        if multiplyAdds <= GemmBlocking.maxInPlaceMultiplyAdds && k <= 4 * GemmBlocking.kc { return .inPlace }
+        // Otherwise packing pays even for small products (32×64×128 ran as fast or faster packed,
+        // 256×32×256 ~30% faster): in place, B rows 1 KiB apart share a few L1 sets and the six
+        // A row offsets spill registers, while packed A offsets are constants.
         return .packed
     }
 }
@@ -166,7 +163,7 @@ enum GemmEngine {
         }
     }
 
-    // MARK: In place (small and medium problems)
+    // MARK: In place (narrow products)
 
     /// A read in place, B read in place when its rows are contiguous (not transposed); otherwise,
     /// and for a partial last column sliver, B is packed once into the caller's scratch.
