@@ -11,6 +11,10 @@
 import NNParallel
 
 public enum Gemm {
+    /// Rows of C computed together by the kernels: callers free to choose m (chunked inference)
+    /// take a multiple of it, since a partial last tile runs a slower kernel.
+    public static let rowTile = GemmBlocking.mr
+
     /// Single-precision product (cache-blocked, AVX when the build targets it, multi-threaded by
     /// blocks of C when `pool` has several threads and the product is large enough).
     public static func sgemm(

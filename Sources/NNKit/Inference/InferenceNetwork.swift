@@ -35,11 +35,10 @@ final class InferenceNetwork {
     let steps: [Step]
     let inputFeatures: Int
     let outputFeatures: Int
-    /// Rows run through the chain at a time by one thread: enough that the 256×256 products of the
-    /// usual models take the GEMM's packed path (more than 2^22 multiply-adds; its in-place path
-    /// costs ~15% more instructions there) and that packing the weights is paid rarely (at 128
-    /// rows the extra packing outweighs the saved passes), few enough for L2.
-    static let chunkRows = 256
+    /// Rows run through the chain at a time by one thread: enough that packing the weights is paid
+    /// rarely (at 128 rows the extra packing outweighs the saved passes), few enough for L2, and a
+    /// multiple of the GEMM's row tile (252 = 42 × 6), so no chunk but the last has a partial tile.
+    static let chunkRows = 42 * Gemm.rowTile
     /// Blocks of rows per call: one on a single thread, else `blocksPerThread` per thread.
     private let maxBlocks: Int
     static let blocksPerThread = 4
