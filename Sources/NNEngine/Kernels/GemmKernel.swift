@@ -167,9 +167,10 @@ enum GemmEngine {
 
     /// A read in place, B read in place when its rows are contiguous (not transposed); otherwise,
     /// and for a partial last column sliver, B is packed once into the caller's scratch.
-    /// Slivers are two vectors wide, or one when n fits in one vector (narrow tiles, see the top).
+    /// Slivers are one vector wide (narrow tiles, see the top); wider products forced onto this
+    /// path (tests) take several slivers.
     static func inPlace<T: GemmScalar>(_ op: GemmOperands<T>, pool: WorkerPool, threads: Int) {
-        let nr = inPlaceSliverWidth(op)
+        let nr = T.Vector.scalarCount
         let rowTiles = (op.m + GemmBlocking.mr - 1) / GemmBlocking.mr
         let slivers = (op.n + nr - 1) / nr
         let fullSliversInPlace = op.bCol == 1 ? op.n / nr : 0
@@ -203,29 +204,12 @@ enum GemmEngine {
         }
     }
 
-    /// Width of the in-place path's column slivers: one vector when n fits in it, else two.
-    @inline(__always)
-    static func inPlaceSliverWidth<T: GemmScalar>(_ op: GemmOperands<T>) -> Int {
-        op.n <= T.Vector.scalarCount ? T.Vector.scalarCount : 2 * T.Vector.scalarCount
-    }
-
     /// The in-place path's work on column slivers `sliverRange` × row tiles `tileRange`, every K block.
     /// Slivers below `fullSliversInPlace` read B in place; the others read `packedB` (see `inPlace`).
     @inline(__always)
     static func inPlaceTiles<T: GemmScalar>(_ op: GemmOperands<T>, packedB: UnsafePointer<T>?, fullSliversInPlace: Int,
                                             slivers sliverRange: Range<Int>, tiles tileRange: Range<Int>) {
-        if inPlaceSliverWidth(op) == T.Vector.scalarCount {
-            inPlaceTiles(op, vectors: 1, packedB: packedB, fullSliversInPlace: fullSliversInPlace, slivers: sliverRange, tiles: tileRange)
-        } else {
-            inPlaceTiles(op, vectors: 2, packedB: packedB, fullSliversInPlace: fullSliversInPlace, slivers: sliverRange, tiles: tileRange)
-        }
-    }
-
-    /// `inPlaceTiles` with slivers of `vectors` (1 or 2, a constant once inlined) vectors.
-    @inline(__always)
-    static func inPlaceTiles<T: GemmScalar>(_ op: GemmOperands<T>, vectors: Int, packedB: UnsafePointer<T>?, fullSliversInPlace: Int,
-                                            slivers sliverRange: Range<Int>, tiles tileRange: Range<Int>) {
-        let nr = vectors * T.Vector.scalarCount
+        let nr = T.Vector.scalarCount
         let blocks = kBlocking(op.k)
         let aRowOffsets = clampedOffsets(rowStride: op.aRow, rows: GemmBlocking.mr)
         for block in 0..<blocks.count {
@@ -247,13 +231,8 @@ enum GemmEngine {
                     let offsets = rows == GemmBlocking.mr ? aRowOffsets : clampedOffsets(rowStride: op.aRow, rows: rows)
                     let a = op.a + i0 * op.aRow + p0 * op.aCol, c = op.c + i0 * op.ldc + j0
                     let update = op.update(block: block, column: j0)
-                    if vectors == 1 {
-                        narrowMicroTile(kc: kc, a: a, aRowOffsets: offsets, aKStride: op.aCol, b: bSliver, bKStride: bStride,
-                                        c: c, ldc: op.ldc, rows: rows, cols: cols, update: update)
-                    } else {
-                        microTile(kc: kc, a: a, aRowOffsets: offsets, aKStride: op.aCol, b: bSliver, bKStride: bStride,
-                                  c: c, ldc: op.ldc, rows: rows, cols: cols, update: update)
-                    }
+                    narrowMicroTile(kc: kc, a: a, aRowOffsets: offsets, aKStride: op.aCol, b: bSliver, bKStride: bStride,
+                                    c: c, ldc: op.ldc, rows: rows, cols: cols, update: update)
                 }
             }
         }
