@@ -5,6 +5,8 @@
 // beta == 0 overwrites C without reading it; k == 0 gives C = beta · C; m == 0 or n == 0 does nothing.
 // With `bias` ([n]): C = alpha · op(A) · op(B) + bias in every row, beta ignored (a dense layer's
 // z = x·W + b in one pass over C; bit-identical to filling C with b and using beta = 1).
+// With `relu`: C = max(C, 0) as the last step (`z > 0 ? z : 0`, Activation.relu's formula), in the
+// same pass: a dense layer and its ReLU at inference without a second pass over C.
 // Results are bit-identical for any pool size (see GemmKernel.swift for the summation order).
 // C must not overlap A or B.
 
@@ -26,10 +28,11 @@ public enum Gemm {
         beta: Float,
         c: UnsafeMutablePointer<Float>, ldc: Int,
         bias: UnsafePointer<Float>? = nil,
+        relu: Bool = false,
         pool: WorkerPool = .serial
     ) {
         GemmEngine.run(GemmOperands(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha,
-                                    a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, bias: bias),
+                                    a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc, bias: bias, relu: relu),
                        pool: pool)
     }
 }

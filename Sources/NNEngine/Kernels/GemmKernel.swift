@@ -55,45 +55,57 @@ func kBlocking(_ k: Int) -> (count: Int, size: Int) {
 /// One GEMM call's operands, with op(A) and op(B) described by strides so every path reads them
 /// the same way:  op(A)[i, p] = a[i·aRow + p·aCol],  op(B)[p, j] = b[p·bRow + j·bCol].
 /// `bias` ([n], optional) is added to every row of C in place of beta·C (beta is then ignored).
+/// `relu`: the final C is max(C, 0) (as `z > 0 ? z : 0`), applied when the last K block is written.
 struct GemmOperands<T: GemmScalar> {
     let m: Int, n: Int, k: Int
     let alpha: T, beta: T
     let bias: UnsafePointer<T>?
+    let relu: Bool
+    /// Index of the last K block (`kBlocking`), the one whose update applies `relu`.
+    let lastBlock: Int
     let a: UnsafePointer<T>, aRow: Int, aCol: Int
     let b: UnsafePointer<T>, bRow: Int, bCol: Int
     let c: UnsafeMutablePointer<T>, ldc: Int
 
     init(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: T,
          a: UnsafePointer<T>, lda: Int, b: UnsafePointer<T>, ldb: Int,
-         beta: T, c: UnsafeMutablePointer<T>, ldc: Int, bias: UnsafePointer<T>? = nil) {
+         beta: T, c: UnsafeMutablePointer<T>, ldc: Int, bias: UnsafePointer<T>? = nil, relu: Bool = false) {
         self.m = m; self.n = n; self.k = k
         self.alpha = alpha; self.beta = beta; self.bias = bias
+        self.relu = relu; self.lastBlock = kBlocking(k).count - 1
         self.a = a; self.aRow = transA ? 1 : lda; self.aCol = transA ? lda : 1
         self.b = b; self.bRow = transB ? 1 : ldb; self.bCol = transB ? ldb : 1
         self.c = c; self.ldc = ldc
     }
 
     /// How K block `block` writes its accumulators to C, for the tile starting at column j0: the
-    /// first block applies beta (or the bias), later ones add to C.
+    /// first block applies beta (or the bias), later ones add to C; the last one applies `relu`.
     @inline(__always)
     func update(block: Int, column j0: Int) -> TileUpdate<T> {
-        if block > 0 { return TileUpdate(alpha: alpha, beta: 1, bias: nil) }
-        return TileUpdate(alpha: alpha, beta: beta, bias: bias.map { $0 + j0 })
+        let clamp = relu && block == lastBlock
+        if block > 0 { return TileUpdate(alpha: alpha, beta: 1, bias: nil, relu: clamp) }
+        return TileUpdate(alpha: alpha, beta: beta, bias: bias.map { $0 + j0 }, relu: clamp)
     }
 }
 
 /// C = alpha·acc + bias[j] when `bias` is set (it points at the tile's first column), else
-/// C = alpha·acc + beta·C, with beta == 0 not reading C.
+/// C = alpha·acc + beta·C, with beta == 0 not reading C; then max(C, 0) when `relu`.
 struct TileUpdate<T: GemmScalar> {
     let alpha: T, beta: T
     let bias: UnsafePointer<T>?
+    let relu: Bool
 
     @inline(__always)
     func value(_ acc: T, old: T, column j: Int) -> T {
-        if let bias { return alpha * acc + bias[j] }
-        return beta == 0 ? alpha * acc : alpha * acc + beta * old
+        let z: T
+        if let bias { z = alpha * acc + bias[j] } else { z = beta == 0 ? alpha * acc : alpha * acc + beta * old }
+        return relu ? gemmReLU(z) : z
     }
 }
+
+/// ReLU as `Activation.relu` computes it (z > 0 ? z : 0, so NaN becomes 0).
+@inline(__always)
+func gemmReLU<T: GemmScalar>(_ z: T) -> T { z > 0 ? z : 0 }
 
 /// The three ways to compute a product; all give bit-identical results (the reproducibility rule),
 /// so the choice is purely about speed. Tests force each one.
@@ -136,11 +148,14 @@ enum GemmEngine {
         max(1, min(pool.threadCount, multiplyAdds / GemmBlocking.minMultiplyAddsPerThread))
     }
 
-    /// k = 0: C = beta·C (beta = 0 writes zeros, ignoring whatever C held), or C = bias.
+    /// k = 0: C = beta·C (beta = 0 writes zeros, ignoring whatever C held), or C = bias; then the ReLU.
     static func scaleC<T: GemmScalar>(_ op: GemmOperands<T>) {
         for i in 0..<op.m {
             let row = op.c + i * op.ldc
-            for j in 0..<op.n { row[j] = op.bias.map { $0[j] } ?? (op.beta == 0 ? 0 : op.beta * row[j]) }
+            for j in 0..<op.n {
+                let z = op.bias.map { $0[j] } ?? (op.beta == 0 ? 0 : op.beta * row[j])
+                row[j] = op.relu ? gemmReLU(z) : z
+            }
         }
     }
 
@@ -307,18 +322,27 @@ enum GemmEngine {
                     }
                     for s in sliverStart..<sliverEnd {
                         let j0 = jc + s * nr
-                        let cols = min(nr, op.n - j0)
-                        let bSliver = UnsafePointer(panel + s * kc * nr)
-                        for t in 0..<tiles {
-                            let row = i0 + t * mr
-                            microTile(kc: kc, a: UnsafePointer(packedA + t * mr * kc), aRowOffsets: (0, 1, 2, 3, 4, 5), aKStride: mr,
-                                      b: bSliver, bKStride: nr,
-                                      c: op.c + row * op.ldc + j0, ldc: op.ldc, rows: min(mr, op.m - row), cols: cols,
-                                      update: op.update(block: block, column: j0))
-                        }
+                        packedBlockTimesSliver(kc: kc, packedA: UnsafePointer(packedA), rows: mc, bSliver: UnsafePointer(panel + s * kc * nr),
+                                               c: op.c + i0 * op.ldc + j0, ldc: op.ldc, cols: min(nr, op.n - j0),
+                                               update: op.update(block: block, column: j0))
                     }
                 }
             }
+        }
+    }
+
+    /// C[0..<rows, 0..<cols] (as `update` says) from a packed A block of `rows` rows and one packed
+    /// B sliver: the packed path's innermost loops. Out of line on purpose: inlined into the large
+    /// caller, the compiler sometimes outlined the tile kernel on its own, where the constant A
+    /// offsets became spilled variables (10% slower).
+    @inline(never)
+    static func packedBlockTimesSliver<T: GemmScalar>(kc: Int, packedA: UnsafePointer<T>, rows: Int, bSliver: UnsafePointer<T>,
+                                                      c: UnsafeMutablePointer<T>, ldc: Int, cols: Int, update: TileUpdate<T>) {
+        let mr = GemmBlocking.mr
+        for t in 0..<(rows + mr - 1) / mr {
+            microTile(kc: kc, a: packedA + t * mr * kc, aRowOffsets: (0, 1, 2, 3, 4, 5), aKStride: mr,
+                      b: bSliver, bKStride: 2 * T.Vector.scalarCount,
+                      c: c + t * mr * ldc, ldc: ldc, rows: min(mr, rows - t * mr), cols: cols, update: update)
         }
     }
 
@@ -650,24 +674,26 @@ enum GemmEngine {
         let raw = UnsafeMutableRawPointer(c)
         let highOffset = V.scalarCount * MemoryLayout<V.Scalar>.stride
         let alphaV = V(repeating: update.alpha)
+        let newLow: V
+        var newHigh = V()
         if let bias = update.bias {
             let biasRaw = UnsafeRawPointer(bias)
-            raw.storeBytes(of: alphaV * low + biasRaw.loadUnaligned(as: V.self), as: V.self)
-            if vectors > 1 {
-                raw.storeBytes(of: alphaV * high + biasRaw.loadUnaligned(fromByteOffset: highOffset, as: V.self),
-                               toByteOffset: highOffset, as: V.self)
-            }
+            newLow = alphaV * low + biasRaw.loadUnaligned(as: V.self)
+            if vectors > 1 { newHigh = alphaV * high + biasRaw.loadUnaligned(fromByteOffset: highOffset, as: V.self) }
         } else if update.beta == 0 {
-            raw.storeBytes(of: alphaV * low, as: V.self)
-            if vectors > 1 { raw.storeBytes(of: alphaV * high, toByteOffset: highOffset, as: V.self) }
+            newLow = alphaV * low
+            if vectors > 1 { newHigh = alphaV * high }
         } else {
             let betaV = V(repeating: update.beta)
-            let oldLow = UnsafeRawPointer(raw).loadUnaligned(as: V.self)
-            raw.storeBytes(of: alphaV * low + betaV * oldLow, as: V.self)
-            if vectors > 1 {
-                let oldHigh = UnsafeRawPointer(raw).loadUnaligned(fromByteOffset: highOffset, as: V.self)
-                raw.storeBytes(of: alphaV * high + betaV * oldHigh, toByteOffset: highOffset, as: V.self)
-            }
+            newLow = alphaV * low + betaV * UnsafeRawPointer(raw).loadUnaligned(as: V.self)
+            if vectors > 1 { newHigh = alphaV * high + betaV * UnsafeRawPointer(raw).loadUnaligned(fromByteOffset: highOffset, as: V.self) }
+        }
+        raw.storeBytes(of: newLow, as: V.self)
+        if vectors > 1 { raw.storeBytes(of: newHigh, toByteOffset: highOffset, as: V.self) }
+        if update.relu {
+            // A loop over the stored row, not SIMD mask operations: those are lowered lane by lane
+            // through memory in generic code, while this constant-length loop vectorizes.
+            for j in 0..<vectors * V.scalarCount { c[j] = gemmReLU(c[j]) }
         }
     }
 }

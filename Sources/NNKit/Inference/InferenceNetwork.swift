@@ -7,7 +7,7 @@
 //   the one after it (W' = diag(s)·W, b' = t·W + b). Same function, different float rounding.
 // - Dropout is the identity at inference and disappears.
 // - An activation right after a dense step runs on the step's output while it is in cache (the
-//   GEMM's epilogue adds the bias, so there is no separate bias pass either).
+//   GEMM's epilogue adds the bias, and applies a ReLU itself, so neither takes a separate pass).
 // - Rows are split into a few contiguous blocks per thread (taken dynamically, so a thread slowed
 //   by the CSV parser's thread leaves its share to the others), and the whole chain runs on a
 //   block in chunks of `chunkRows` (intermediates stay in L2; one synchronization per call, not
@@ -141,15 +141,16 @@ final class InferenceNetwork {
             let isLast = index == steps.count - 1
             let z = isLast ? output : (index % 2 == 0 ? buffers.0 : buffers.1)
             let n = step.outputs
-            // z = x·W + b, the bias added by the product's epilogue (no separate pass).
+            // z = x·W + b, the bias (and a ReLU) applied by the product's epilogue (no separate pass).
+            let reluInEpilogue = step.activation == .relu
             step.weight.withUnsafeBufferPointer { weight in
                 step.bias.withUnsafeBufferPointer { bias in
                     Gemm.sgemm(transA: false, transB: false, m: rows, n: n, k: step.inputs,
                                alpha: 1, a: input, lda: step.inputs, b: weight.baseAddress!, ldb: n,
-                               beta: 0, c: z, ldc: n, bias: bias.baseAddress!)
+                               beta: 0, c: z, ldc: n, bias: bias.baseAddress!, relu: reluInEpilogue)
                 }
             }
-            step.activation.applyInPlace(z, rows: rows, width: n)
+            if !reluInEpilogue { step.activation.applyInPlace(z, rows: rows, width: n) }
             input = UnsafePointer(z)
         }
     }

@@ -188,6 +188,48 @@ final class GemmTests: XCTestCase {
         firstRows.check(two, epsilon: Double(Float.ulpOfOne), "100x260x170 packed, rows 0..<3")
     }
 
+    /// The ReLU epilogue gives exactly the bits of the product followed by Activation.relu's own
+    /// pass, on every path and thread count, with and without a bias, across K blocks (the clamp
+    /// must wait for the last one: k = 300 and 600 have two and three).
+    func testReLUEpilogueEqualsProductThenReLU() {
+        let pools = [WorkerPool.serial, WorkerPool(threads: 2)]
+        var seed: UInt64 = 950
+        for (m, k, n) in [(32, 64, 10), (7, 300, 40), (13, 9, 33), (20, 600, 20), (1, 1, 1)] {
+            for withBias in [false, true] {
+                seed += 1
+                let test = Case<Float>(transA: seed % 3 == 0, transB: false, m: m, n: n, k: k, pad: 1,
+                                       alpha: 1, beta: withBias ? 0 : 0.5, seed: seed)
+                let bias = (0..<n).map { Float($0) * 0.37 - 3.5 }
+                func operands(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
+                              _ biasPointer: UnsafePointer<Float>?, relu: Bool) -> GemmOperands<Float> {
+                    GemmOperands(transA: test.transA, transB: false, m: m, n: n, k: k, alpha: 1, a: a, lda: test.lda,
+                                 b: b, ldb: test.ldb, beta: test.beta, c: c, ldc: test.ldc, bias: biasPointer, relu: relu)
+                }
+                let reference = bias.withUnsafeBufferPointer { biasPointer in
+                    test.compute { a, b, c in
+                        GemmEngine.run(operands(a, b, c, withBias ? biasPointer.baseAddress : nil, relu: false), pool: .serial, path: .scalar)
+                        for i in 0..<m { Activation.relu.applyInPlace(c + i * test.ldc, rows: 1, width: n) }
+                    }
+                }
+                XCTAssertTrue((0..<m).contains { i in (0..<n).contains { reference[i * test.ldc + $0] == 0 } } || m * n < 4,
+                              "the case clamps nothing: \(m)x\(k)x\(n)")
+                for path in [GemmPath.scalar, .inPlace, .packed] {
+                    for pool in pools {
+                        let result = bias.withUnsafeBufferPointer { biasPointer in
+                            test.compute { a, b, c in
+                                GemmEngine.run(operands(a, b, c, withBias ? biasPointer.baseAddress : nil, relu: true),
+                                               pool: pool, path: path, threads: pool.threadCount)
+                            }
+                        }
+                        if let index = result.indices.first(where: { result[$0].bitPattern != reference[$0].bitPattern }) {
+                            XCTFail("\(path), \(pool.threadCount) threads, \(m)x\(k)x\(n) bias=\(withBias): C[\(index / test.ldc), \(index % test.ldc)] is \(result[index]), expected \(reference[index])")
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /// A bias row added by the product (dense layers) gives exactly the bits of filling C with the
     /// bias and accumulating with beta = 1, on every path and thread count, across K blocks.
     func testBiasEpilogueEqualsBroadcastThenBetaOne() {
