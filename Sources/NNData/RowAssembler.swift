@@ -187,8 +187,11 @@ final class RowAssembler {
     let plan: ColumnPlan
     let featureCount: Int
     private(set) var rowCount = 0
-    private var features: UnsafeMutablePointer<Float>
-    private var capacityRows: Int
+    /// The rows' feature values, row-major. A Swift array from the start, so that the result takes
+    /// it as is: copying a finished matrix cost more (page faults of a second buffer) than appending.
+    private var features: [Float] = []
+    /// The row being parsed; appended to `features` once the whole record is known to be good.
+    private let row: UnsafeMutablePointer<Float>
     let labels = LabelInterner()
     private(set) var labelIDs: [Int32] = []
     private(set) var targets: [Float] = []
@@ -222,13 +225,13 @@ final class RowAssembler {
         isSpecial.initialize(repeating: false, count: 256)
         for byte in [delimiter, UInt8(ascii: "\""), 10, 13, 0] { isSpecial[Int(byte)] = true }
         fastPathApplies = plan.keepColumns.isEmpty && plan.labelKind == .categorical
-        capacityRows = max(16, expectedRows)
-        features = .allocate(capacity: capacityRows * max(1, featureCount))
+        features.reserveCapacity(max(16, expectedRows) * featureCount)
+        row = .allocate(capacity: max(1, featureCount))
         keep = Array(repeating: [], count: plan.keepColumns.count)
     }
 
     deinit {
-        features.deallocate()
+        row.deallocate()
         roles.deallocate()
         featureColumns.deallocate()
         isSpecial.deallocate()
@@ -243,8 +246,7 @@ final class RowAssembler {
         guard fastPathApplies, start < end else { return nil }
         let first = base[start]
         if first == 10 || first == 13 { return nil }  // blank lines: the scanner skips them
-        if rowCount == capacityRows { grow() }
-        let row = features + rowCount * featureCount
+        let row = self.row
         let fieldCount = plan.fieldCount
         let maxField = limits.maxFieldBytes
         var labelStart = 0, labelEnd = 0
@@ -327,7 +329,7 @@ final class RowAssembler {
             guard let id = labels.id(of: UnsafeBufferPointer(start: base + labelStart, count: labelEnd - labelStart)) else { return nil }
             labelIDs.append(id)
         }
-        rowCount += 1
+        appendRow()
         return i
     }
 
@@ -344,8 +346,7 @@ final class RowAssembler {
             let kind: RowIssue.Kind = count < plan.fieldCount ? .missingFields(found: count) : .extraFields(found: count)
             return RowIssue(kind, offset: scanner.recordStart, column: nil)
         }
-        if rowCount == capacityRows { grow() }
-        let row = features + rowCount * featureCount
+        let row = self.row
         for k in 0..<featureCount {
             let column = featureColumns[k]
             let span = fields[column]
@@ -384,7 +385,7 @@ final class RowAssembler {
             }
             keep[k].append(text)
         }
-        rowCount += 1
+        appendRow()
         return nil
     }
 
@@ -398,19 +399,16 @@ final class RowAssembler {
         return RowIssue(.notANumber(excerpt), offset: span.start, column: column)
     }
 
-    private func grow() {
-        let newCapacity = capacityRows * 2
-        let grown = UnsafeMutablePointer<Float>.allocate(capacity: newCapacity * max(1, featureCount))
-        grown.moveInitialize(from: features, count: rowCount * featureCount)
-        features.deallocate()
-        features = grown
-        capacityRows = newCapacity
+    @inline(__always)
+    private func appendRow() {
+        features.append(contentsOf: UnsafeBufferPointer(start: row, count: featureCount))
+        rowCount += 1
     }
 
     /// The rows so far (skipped rows not included; the caller resolves their reasons).
     func rows() -> ParsedRows {
         var rows = rowsWithoutFeatures()
-        rows.features = Array(featureBuffer)
+        rows.features = features
         return rows
     }
 
@@ -420,8 +418,6 @@ final class RowAssembler {
                    labelValues: labels.values, labelIDs: labelIDs, targets: targets, keep: keep)
     }
 
-    /// The feature values of the rows so far, row-major (valid while the assembler lives).
-    var featureBuffer: UnsafeBufferPointer<Float> {
-        UnsafeBufferPointer(start: features, count: rowCount * featureCount)
-    }
+    /// The feature values of the rows so far, row-major.
+    var featureValues: [Float] { features }
 }
