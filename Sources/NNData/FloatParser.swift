@@ -19,7 +19,7 @@ import CCSVScan
 struct DecimalTables {
     /// 10^k, k = 0…19.
     let integerPowers: UnsafePointer<UInt64>
-    /// 10^k, k = 0…10 (all exact in Float32).
+    /// 10^k at k and -10^k at 16 + k, k = 0…10 (all exact in Float32; see `signedPowerOfTen`).
     let floatPowers: UnsafePointer<Float>
 
     static let shared: DecimalTables = {
@@ -29,8 +29,11 @@ struct DecimalTables {
             integers[k] = power
             if k < 19 { power *= 10 }
         }
-        let floats = UnsafeMutablePointer<Float>.allocate(capacity: 11)
-        floats.initialize(from: [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10], count: 11)
+        let floats = UnsafeMutablePointer<Float>.allocate(capacity: 32)
+        let powers: [Float] = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10]
+        floats.initialize(repeating: 0, count: 32)
+        (floats + 0).update(from: powers, count: powers.count)
+        (floats + 16).update(from: powers.map { -$0 }, count: powers.count)
         return DecimalTables(integerPowers: integers, floatPowers: floats)
     }()
 }
@@ -101,13 +104,8 @@ func parseFloat32Prefix(_ base: UnsafePointer<UInt8>, start: Int, end: Int, tabl
             exponent += 1
         }
         if mantissa <= (1 << 24) && exponent >= -10 && exponent <= 10 {
-            var value: Float
-            if exponent >= 0 {
-                value = Float(mantissa) * tables.floatPowers[exponent]
-            } else {
-                value = dividedByPowerOfTen(mantissa, -exponent, tables)
-            }
-            return (Float(bitPattern: value.bitPattern | (negative ? 0x8000_0000 : 0)), i)
+            let power = signedPowerOfTen(abs(exponent), negative: negative, tables)
+            return (exponent >= 0 ? Float(mantissa) * power : Float(mantissa) / power, i)
         }
     }
     return (strtofFallback(base + start, count: i - start), i)
@@ -128,8 +126,7 @@ let shortDecimalReadBytes = 16
 func parseShortDecimal(_ base: UnsafePointer<UInt8>, start: Int, length: Int, tables: DecimalTables) -> Float? {
     guard let decimal = decodeShortDecimal(base, start: start, length: length),
           decimal.mantissa <= 1 << 24, decimal.fractionDigits <= 10 else { return nil }
-    let magnitude = dividedByPowerOfTen(decimal.mantissa, Int(decimal.fractionDigits), tables)
-    return Float(bitPattern: magnitude.bitPattern | (decimal.negative != 0 ? 0x8000_0000 : 0))
+    return Float(decimal.mantissa) / signedPowerOfTen(Int(decimal.fractionDigits), negative: decimal.negative != 0, tables)
 }
 
 /// The digits, point position and sign of a field of the short form (any mantissa), nil otherwise;
@@ -189,13 +186,14 @@ private func accumulateDigits(_ base: UnsafePointer<UInt8>, _ i: inout Int, _ en
 }
 
 
-/// m / 10^k correctly rounded to Float32, for m ≤ 2^24 and 0 ≤ k ≤ 10: both operands are exact
-/// in Float32, so the one IEEE division is correctly rounded. (A Double reciprocal multiply with a
-/// guard near halfway points took ten more instructions per number; the row parser overlaps
-/// numbers, so the instruction count matters more than the division's latency.)
+/// ±10^k (k ≤ 10), exact in Float32. For m ≤ 2^24 (also exact), m · ±10^k and m / ±10^k are one
+/// IEEE operation on exact operands, hence correctly rounded; the sign rides on the power (round
+/// to nearest is symmetric), which also gives -0 for "-0". (A Double-reciprocal multiply with a
+/// guard near halfway points, and a separate sign, took ten more instructions per number; the
+/// row parser overlaps numbers, so instructions matter more than the division's latency.)
 @inline(__always)
-private func dividedByPowerOfTen(_ mantissa: UInt64, _ k: Int, _ tables: DecimalTables) -> Float {
-    Float(mantissa) / tables.floatPowers[k]
+private func signedPowerOfTen(_ k: Int, negative: Bool, _ tables: DecimalTables) -> Float {
+    tables.floatPowers[k | (negative ? 16 : 0)]
 }
 
 
