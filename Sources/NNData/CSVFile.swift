@@ -213,6 +213,7 @@ public final class CSVFile {
             for result in results { rowOffsets.append(rowOffsets.last! + result.assembler!.rowCount) }
             rows.features = [Float](unsafeUninitializedCapacity: rowOffsets.last! * featureCount) { buffer, initialized in
                 let destination = buffer.baseAddress
+                adviseHugePages(UnsafeMutableRawPointer(destination), byteCount: buffer.count * MemoryLayout<Float>.stride)
                 pool.parallelFor(results.count) { chunk in
                     results[chunk].assembler!.featureValues.withUnsafeBufferPointer { source in
                         if let destination, let start = source.baseAddress, !source.isEmpty {

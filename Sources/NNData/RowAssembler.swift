@@ -221,9 +221,11 @@ final class RowAssembler {
         featureColumns = .allocate(capacity: max(1, featureCount))
         featureColumns.initialize(from: plan.featureColumns, count: featureCount)
         fastPathApplies = plan.keepColumns.isEmpty && plan.labelKind == .categorical
-        features.reserveCapacity(max(16, expectedRows) * featureCount)
         row = .allocate(capacity: max(1, featureCount))
         keep = Array(repeating: [], count: plan.keepColumns.count)
+        features.reserveCapacity(max(16, expectedRows) * featureCount)
+        let byteCount = features.capacity * MemoryLayout<Float>.stride
+        features.withUnsafeMutableBufferPointer { adviseHugePages(UnsafeMutableRawPointer($0.baseAddress), byteCount: byteCount) }
     }
 
     deinit {
@@ -452,4 +454,18 @@ func fieldStopsNearEnd(_ base: UnsafePointer<UInt8>, window: Int, end: Int, deli
         let delimiters = nnkit_csv_delimiters64(padded.baseAddress!, delimiter, &recordStops)
         return (delimiters, recordStops | (1 << UInt64(count)))
     }
+}
+
+/// Asks Linux to back the 2 MB-aligned part of a large buffer about to be filled with transparent
+/// huge pages (THP in "madvise" mode): one page fault per 2 MB instead of 512. The faults of a
+/// large CSV load's feature matrix cost about a sixth of its time with 4 KB pages. Only a hint:
+/// without THP nothing changes.
+func adviseHugePages(_ start: UnsafeMutableRawPointer?, byteCount: Int) {
+    #if os(Linux)
+    let hugePage = 2 << 20
+    guard let start, byteCount >= 2 * hugePage else { return }
+    let first = (Int(bitPattern: start) + hugePage - 1) & ~(hugePage - 1)
+    let last = (Int(bitPattern: start) + byteCount) & ~(hugePage - 1)
+    if last > first { _ = madvise(UnsafeMutableRawPointer(bitPattern: first), last - first, MADV_HUGEPAGE) }
+    #endif
 }
