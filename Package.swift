@@ -31,6 +31,9 @@ let package = Package(
         // (_mm_clmulepi64_si128 is a C macro over a compiler builtin). Only NNZlib uses it, behind
         // Zlib.crc32, which falls back to zlib's crc32 on CPUs without PCLMULQDQ.
         .target(name: "CCRC32"),
+        // CCSVScan is nnkit's own too: the CSV row parser's SIMD helpers (finding field ends, decoding
+        // short decimals), C for the same reason; static inline, used by NNData only.
+        .target(name: "CCSVScan"),
         .target(name: "NNZlib", dependencies: ["CZlib", "CCRC32"]),
         .target(name: "NNJSON", dependencies: ["CJSONC"]),
 
@@ -38,7 +41,11 @@ let package = Package(
         .target(name: "NNParallel", swiftSettings: fastMath),
         .target(name: "NNEngine", dependencies: ["NNParallel"], swiftSettings: engineSettings),
         .target(name: "NNFormat", dependencies: ["NNZlib", "NNJSON", "NNParallel"], swiftSettings: fastMath),
-        .target(name: "NNData", dependencies: ["NNEngine", "NNParallel"], swiftSettings: fastMath),
+        // Debug builds (tests) are built for the machine's CPU too, so that the tests run the SIMD
+        // code that release builds use rather than CCSVScan's portable fallbacks.
+        .target(name: "NNData", dependencies: ["NNEngine", "NNParallel", "CCSVScan"], swiftSettings: fastMath + [
+            .unsafeFlags(["-target-cpu", "native"], .when(configuration: .debug)),
+        ]),
         .target(name: "NNKit", dependencies: ["NNEngine", "NNFormat", "NNData", "NNJSON"], swiftSettings: fastMath),
         .target(name: "NNCLI", dependencies: ["NNKit", "NNFormat", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
@@ -49,7 +56,7 @@ let package = Package(
 
         .testTarget(name: "NNEngineTests", dependencies: ["NNEngine", "NNParallel"]),
         .testTarget(name: "NNFormatTests", dependencies: ["NNFormat", "NNZlib", "NNJSON", "NNParallel", "NNEngine"]),
-        .testTarget(name: "NNDataTests", dependencies: ["NNData"]),
+        .testTarget(name: "NNDataTests", dependencies: ["NNData", "CCSVScan"]),
         .testTarget(name: "NNKitTests", dependencies: ["NNKit"]),
         .testTarget(name: "NNToolsTests", dependencies: ["NNKit"]),
     ],

@@ -201,20 +201,28 @@ public final class CSVFile {
         }
         if let fatalIndex { throw errors[fatalIndex] }
 
-        // Labels and kept columns joined in order; the feature matrix copied chunk by chunk in parallel.
-        let featureCount = plan.featureColumns.count
-        var rows = ParsedRows.concatenating(results.map { $0.assembler!.rowsWithoutFeatures() }, featureCount: featureCount)
-        var rowOffsets = [0]
-        for result in results { rowOffsets.append(rowOffsets.last! + result.assembler!.rowCount) }
-        rows.features = [Float](unsafeUninitializedCapacity: rowOffsets.last! * featureCount) { buffer, initialized in
-            let destination = buffer.baseAddress
-            pool.parallelFor(results.count) { chunk in
-                let source = results[chunk].assembler!.featureBuffer
-                if let destination, let start = source.baseAddress, !source.isEmpty {
-                    (destination + rowOffsets[chunk] * featureCount).initialize(from: start, count: source.count)
+        // One chunk: its rows as they are. Several: labels and kept columns joined in order, the
+        // feature matrix copied chunk by chunk in parallel.
+        var rows: ParsedRows
+        if results.count == 1 {
+            rows = results[0].assembler!.rows()
+        } else {
+            let featureCount = plan.featureColumns.count
+            rows = ParsedRows.concatenating(results.map { $0.assembler!.rowsWithoutFeatures() }, featureCount: featureCount)
+            var rowOffsets = [0]
+            for result in results { rowOffsets.append(rowOffsets.last! + result.assembler!.rowCount) }
+            rows.features = [Float](unsafeUninitializedCapacity: rowOffsets.last! * featureCount) { buffer, initialized in
+                let destination = buffer.baseAddress
+                adviseHugePages(UnsafeMutableRawPointer(destination), byteCount: buffer.count * MemoryLayout<Float>.stride)
+                pool.parallelFor(results.count) { chunk in
+                    results[chunk].assembler!.featureValues.withUnsafeBufferPointer { source in
+                        if let destination, let start = source.baseAddress, !source.isEmpty {
+                            (destination + rowOffsets[chunk] * featureCount).initialize(from: start, count: source.count)
+                        }
+                    }
                 }
+                initialized = rowOffsets.last! * featureCount
             }
-            initialized = rowOffsets.last! * featureCount
         }
         rows.skipped = SkippedRows(count: results.reduce(0) { $0 + $1.skippedCount }, firstReasons: errors)
         if rows.rowCount == 0 {

@@ -10,6 +10,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CCSVScan
 
 
 /// Powers of ten as plain memory: table loads instead of switch jump tables (indirect branches
@@ -18,10 +19,8 @@ import Glibc
 struct DecimalTables {
     /// 10^k, k = 0…19.
     let integerPowers: UnsafePointer<UInt64>
-    /// 10^k, k = 0…10 (all exact in Float32).
+    /// 10^k at k and -10^k at 16 + k, k = 0…10 (all exact in Float32; see `signedPowerOfTen`).
     let floatPowers: UnsafePointer<Float>
-    /// 10^-k rounded to Double, k = 0…10.
-    let reciprocals: UnsafePointer<Double>
 
     static let shared: DecimalTables = {
         let integers = UnsafeMutablePointer<UInt64>.allocate(capacity: 20)
@@ -30,11 +29,12 @@ struct DecimalTables {
             integers[k] = power
             if k < 19 { power *= 10 }
         }
-        let floats = UnsafeMutablePointer<Float>.allocate(capacity: 11)
-        floats.initialize(from: [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10], count: 11)
-        let reciprocals = UnsafeMutablePointer<Double>.allocate(capacity: 11)
-        reciprocals.initialize(from: [1, 1e-1, 1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8, 1e-9, 1e-10], count: 11)
-        return DecimalTables(integerPowers: integers, floatPowers: floats, reciprocals: reciprocals)
+        let floats = UnsafeMutablePointer<Float>.allocate(capacity: 32)
+        let powers: [Float] = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10]
+        floats.initialize(repeating: 0, count: 32)
+        (floats + 0).update(from: powers, count: powers.count)
+        (floats + 16).update(from: powers.map { -$0 }, count: powers.count)
+        return DecimalTables(integerPowers: integers, floatPowers: floats)
     }()
 }
 
@@ -104,64 +104,39 @@ func parseFloat32Prefix(_ base: UnsafePointer<UInt8>, start: Int, end: Int, tabl
             exponent += 1
         }
         if mantissa <= (1 << 24) && exponent >= -10 && exponent <= 10 {
-            var value: Float
-            if exponent >= 0 {
-                value = Float(mantissa) * tables.floatPowers[exponent]
-            } else {
-                value = dividedByPowerOfTen(mantissa, -exponent, tables)
-            }
-            return (Float(bitPattern: value.bitPattern | (negative ? 0x8000_0000 : 0)), i)
+            let power = signedPowerOfTen(abs(exponent), negative: negative, tables)
+            return (exponent >= 0 ? Float(mantissa) * power : Float(mantissa) / power, i)
         }
     }
     return (strtofFallback(base + start, count: i - start), i)
 }
 
-/// `parseFloat32Prefix` as a call, for the row parser's rare cases: keeps its hot loop small.
-@inline(never)
-func parseFloat32PrefixOutOfLine(_ base: UnsafePointer<UInt8>, start: Int, end: Int, tables: DecimalTables) -> (Float, Int)? {
-    parseFloat32Prefix(base, start: start, end: end, tables: tables)
+/// Bytes the short-decimal fast path reads from where a field starts, whatever the field's length.
+let shortDecimalReadBytes = 16
+
+/// The row parser's fast path, for a whole field `base[start..<start + length]` in the form nearly
+/// every CSV number has: [+-]? digits [. digits?] or [+-]? . digits ("-0.0180993", "12.5137", "5.",
+/// ".5", "42"), at most 16 bytes, at most 10 digits after the point, a mantissa ≤ 2^24, nothing
+/// else (no spaces, no exponent). Reads `base[start..<start + shortDecimalReadBytes]` (the caller
+/// guarantees they are readable). Returns nil when the field is not of that form: the caller then
+/// runs `parseFloat32` on the field, which accepts a superset and gives the same value on this
+/// form (same Clinger-style arithmetic), so taking this path changes no result. The digits are
+/// decoded with SIMD (csv_scan.h), in straight-line code.
+@inline(__always)
+func parseShortDecimal(_ base: UnsafePointer<UInt8>, start: Int, length: Int, tables: DecimalTables) -> Float? {
+    guard let decimal = decodeShortDecimal(base, start: start, length: length),
+          decimal.mantissa <= 1 << 24, decimal.fractionDigits <= 10 else { return nil }
+    return Float(decimal.mantissa) / signedPowerOfTen(Int(decimal.fractionDigits), negative: decimal.negative != 0, tables)
 }
 
-/// Bytes the short-decimal fast path may read from where a number starts: a sign, eight integer
-/// digits, the point and eight fraction digits (it looks at two 8-byte words after the sign).
-let shortDecimalReadBytes = 18
-
-/// The fused row parser's fast path, for the form nearly every CSV number has: [+-]? with at most
-/// 7 integer digits and at most 7 fraction digits ("-0.0180993", "12.5137", "5.", ".5", "42"),
-/// no exponent, a mantissa ≤ 2^24. Reads `base[start..<start + shortDecimalReadBytes]` (the
-/// caller guarantees they are readable). Stores the value and returns where the number stops, or
-/// returns -1 when the text is not of that form: the caller then runs `parseFloat32Prefix`, which
-/// accepts a superset and gives the same value on this form (same Clinger-style arithmetic), so
-/// taking this path changes no result. Straight-line code: the integer part and the fraction are
-/// each one 8-byte word (digit count from a trailing-zero count, value from three multiplications).
+/// The digits, point position and sign of a field of the short form (any mantissa), nil otherwise;
+/// reads `base[start..<start + shortDecimalReadBytes]`.
 @inline(__always)
-func parseShortDecimal(_ base: UnsafePointer<UInt8>, start: Int, tables: DecimalTables, into value: inout Float) -> Int {
-    let first = base[start]
-    let negative = first == UInt8(ascii: "-")
-    let integerStart = start &+ ((negative || first == UInt8(ascii: "+")) ? 1 : 0)
-    let integerWord = UnsafeRawPointer(base + integerStart).loadUnaligned(as: UInt64.self).littleEndian
-    let integerCount = leadingDigitCount(integerWord)
-    // 8 digits: maybe more beyond the word; the general path decides.
-    if integerCount == 8 { return -1 }
-    var mantissa = digitsValue(integerWord, count: integerCount)
-    var stop = integerStart &+ integerCount
-    var fractionCount = 0
-    // The byte after the integer digits (integerCount < 8, so it is in the word).
-    var next = UInt8(truncatingIfNeeded: integerWord &>> UInt64(8 &* integerCount))
-    if next == UInt8(ascii: ".") {
-        let fractionWord = UnsafeRawPointer(base + (stop &+ 1)).loadUnaligned(as: UInt64.self).littleEndian
-        fractionCount = leadingDigitCount(fractionWord)
-        if fractionCount == 8 { return -1 }
-        mantissa = mantissa &* tables.integerPowers[fractionCount] &+ digitsValue(fractionWord, count: fractionCount)
-        stop = stop &+ 1 &+ fractionCount
-        next = UInt8(truncatingIfNeeded: fractionWord &>> UInt64(8 &* fractionCount))
-    }
-    // No digit at all ("-", ".", text), an exponent, or a mantissa past 2^24: the general path.
-    if integerCount &+ fractionCount == 0 || (next | 0x20) == UInt8(ascii: "e") || mantissa > (1 << 24) { return -1 }
-    // m / 10^k with k ≤ 7 (k = 0 too: the reciprocal 1 makes the product exact).
-    let magnitude = dividedByPowerOfTen(mantissa, fractionCount, tables)
-    value = Float(bitPattern: magnitude.bitPattern | (negative ? 0x8000_0000 : 0))
-    return stop
+func decodeShortDecimal(_ base: UnsafePointer<UInt8>, start: Int, length: Int) -> NNKitShortDecimal? {
+    guard UInt(bitPattern: length &- 1) < 16 else { return nil }
+    var decimal = NNKitShortDecimal()
+    guard nnkit_short_decimal16(base + start, Int32(truncatingIfNeeded: length), &decimal) != 0 else { return nil }
+    return decimal
 }
 
 /// How many of the word's bytes, from the lowest address, are ASCII digits before the first
@@ -211,20 +186,14 @@ private func accumulateDigits(_ base: UnsafePointer<UInt8>, _ i: inout Int, _ en
 }
 
 
-/// m / 10^k correctly rounded to Float32, for m ≤ 2^24 and 0 ≤ k ≤ 10 (k = 0: exact).
-/// Multiplying by a Double reciprocal is within 2 units of the Double's last place of the exact
-/// quotient; rounding that to Float32 is correct unless it lies within that distance of a
-/// halfway point between two floats (29 discarded bits near 0x10000000), where the exact
-/// division decides. (An exhaustive check of every m ≤ 2^24 and k ≤ 10 against the exact
-/// quotient found no case where the product alone rounds wrongly; the guard keeps the argument
-/// independent of that search.)
+/// ±10^k (k ≤ 10), exact in Float32. For m ≤ 2^24 (also exact), m · ±10^k and m / ±10^k are one
+/// IEEE operation on exact operands, hence correctly rounded; the sign rides on the power (round
+/// to nearest is symmetric), which also gives -0 for "-0". (A Double-reciprocal multiply with a
+/// guard near halfway points, and a separate sign, took ten more instructions per number; the
+/// row parser overlaps numbers, so instructions matter more than the division's latency.)
 @inline(__always)
-private func dividedByPowerOfTen(_ mantissa: UInt64, _ k: Int, _ tables: DecimalTables) -> Float {
-    let approximate = Double(mantissa) * tables.reciprocals[k]
-    let discarded = approximate.bitPattern & 0x1FFF_FFFF
-    let distance = discarded > 0x1000_0000 ? discarded - 0x1000_0000 : 0x1000_0000 - discarded
-    if distance > 8 { return Float(approximate) }
-    return Float(mantissa) / tables.floatPowers[k]
+private func signedPowerOfTen(_ k: Int, negative: Bool, _ tables: DecimalTables) -> Float {
+    tables.floatPowers[k | (negative ? 16 : 0)]
 }
 
 

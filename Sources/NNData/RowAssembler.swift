@@ -4,6 +4,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CCSVScan
 
 /// Rows parsed from CSV: a row-major Float32 feature matrix plus labels and pass-through columns.
 public struct ParsedRows {
@@ -187,8 +188,11 @@ final class RowAssembler {
     let plan: ColumnPlan
     let featureCount: Int
     private(set) var rowCount = 0
-    private var features: UnsafeMutablePointer<Float>
-    private var capacityRows: Int
+    /// The rows' feature values, row-major. A Swift array from the start, so that the result takes
+    /// it as is: copying a finished matrix cost more (page faults of a second buffer) than appending.
+    private var features: [Float] = []
+    /// The row being parsed; appended to `features` once the whole record is known to be good.
+    private let row: UnsafeMutablePointer<Float>
     let labels = LabelInterner()
     private(set) var labelIDs: [Int32] = []
     private(set) var targets: [Float] = []
@@ -197,11 +201,11 @@ final class RowAssembler {
     private(set) var skippedCount = 0
     private(set) var skippedIssues: [RowIssue] = []
 
-    /// roles[c]: feature index of column c, or -1 (label, kept or unused column).
-    private let roles: UnsafeMutablePointer<Int>
+    /// The fast path's field ends (see `addPlainRecord`): index -1, one per field, and room for
+    /// a window's worth (64) of delimiters more.
+    private let fieldEndStorage: UnsafeMutablePointer<Int>
+    private var fieldEnds: UnsafeMutablePointer<Int> { fieldEndStorage + 1 }
     private let featureColumns: UnsafeMutablePointer<Int>
-    /// The bytes that end an unquoted field, or make the fast path give up (quote, NUL).
-    private let isSpecial: UnsafeMutablePointer<Bool>
     private let delimiter: UInt8
     private let limits: CSVLimits
     /// The fast path handles only plain rows: numeric features and at most a categorical label.
@@ -213,104 +217,93 @@ final class RowAssembler {
         self.delimiter = delimiter
         self.limits = limits
         featureCount = plan.featureColumns.count
-        roles = .allocate(capacity: max(1, plan.fieldCount))
-        roles.initialize(repeating: -1, count: max(1, plan.fieldCount))
-        for (k, column) in plan.featureColumns.enumerated() { roles[column] = k }
+        fieldEndStorage = .allocate(capacity: 1 + plan.fieldCount + 64)
         featureColumns = .allocate(capacity: max(1, featureCount))
         featureColumns.initialize(from: plan.featureColumns, count: featureCount)
-        isSpecial = .allocate(capacity: 256)
-        isSpecial.initialize(repeating: false, count: 256)
-        for byte in [delimiter, UInt8(ascii: "\""), 10, 13, 0] { isSpecial[Int(byte)] = true }
         fastPathApplies = plan.keepColumns.isEmpty && plan.labelKind == .categorical
-        capacityRows = max(16, expectedRows)
-        features = .allocate(capacity: capacityRows * max(1, featureCount))
+        row = .allocate(capacity: max(1, featureCount))
         keep = Array(repeating: [], count: plan.keepColumns.count)
+        features.reserveCapacity(max(16, expectedRows) * featureCount)
+        let byteCount = features.capacity * MemoryLayout<Float>.stride
+        features.withUnsafeMutableBufferPointer { adviseHugePages(UnsafeMutableRawPointer($0.baseAddress), byteCount: byteCount) }
     }
 
     deinit {
-        features.deallocate()
-        roles.deallocate()
+        row.deallocate()
+        fieldEndStorage.deallocate()
         featureColumns.deallocate()
-        isSpecial.deallocate()
     }
 
     /// Parses one plain record at `start` straight into a row: unquoted fields, numeric features
     /// that parse, the expected field count, complete within `end`. Returns where the next record
     /// starts, or nil to let the general path (scanner + `add`) handle it from `start` again,
     /// which gives the same result for plain records and the proper error otherwise.
-    @inline(__always)
+    ///
+    /// Two passes: the field boundaries from `fieldStops` masks, 64 bytes at a time (no loop over
+    /// a field's bytes), then the numbers, each knowing its end, so that they do not wait for one
+    /// another (out-of-order execution overlaps them).
+    @inline(never)
     func addPlainRecord(_ base: UnsafePointer<UInt8>, start: Int, end: Int, atEndOfInput: Bool) -> Int? {
         guard fastPathApplies, start < end else { return nil }
         let first = base[start]
         if first == 10 || first == 13 { return nil }  // blank lines: the scanner skips them
-        if rowCount == capacityRows { grow() }
-        let row = features + rowCount * featureCount
-        let fieldCount = plan.fieldCount
-        let maxField = limits.maxFieldBytes
-        var labelStart = 0, labelEnd = 0
-        let labelColumn = plan.labelColumn ?? -1
-        var i = start
-        let lastColumn = fieldCount - 1
-        let roles = self.roles, tables = self.tables, delimiter = self.delimiter
-        // Fast-path numbers are at most 17 bytes long, within any field cap of at least that.
-        let shortFieldsFit = maxField >= shortDecimalReadBytes
-        var column = 0
-        while column < fieldCount {
-            // The usual run: feature fields in the short form, each ended by the delimiter. The
-            // first field that is not (the last one, the label, anything else) takes the general
-            // steps below, which give the same value or reject the record.
-            if shortFieldsFit {
-                while column < lastColumn && end &- i >= shortDecimalReadBytes {
-                    let role = roles[column]
-                    if role < 0 { break }
-                    var value: Float = 0
-                    let stop = parseShortDecimal(base, start: i, tables: tables, into: &value)
-                    if stop < 0 || base[stop] != delimiter { break }
-                    row[role] = value
-                    i = stop &+ 1
-                    column &+= 1
-                }
+        let lastColumn = plan.fieldCount - 1
+        let delimiter = self.delimiter
+        // fieldEnds[c]: where field c ends (its delimiter, or the record's end for the last one);
+        // fieldEnds[-1] = start - 1, so field c is fieldEnds[c - 1] + 1 ..< fieldEnds[c].
+        let fieldEnds = self.fieldEnds
+        fieldEnds[-1] = start &- 1
+        var count = 0  // delimiters so far
+        var window = start
+        var recordEnd = end
+        while true {
+            var (delimiters, recordStops) = fieldStops(base, window: window, end: end, delimiter: delimiter)
+            if recordStops != 0 {
+                recordEnd = window &+ recordStops.trailingZeroBitCount
+                delimiters &= (1 << UInt64(recordStops.trailingZeroBitCount)) &- 1
             }
-            let fieldStart = i
-            let role = roles[column]
-            if role >= 0 {
-                // A feature: the number itself must reach the field's end. The short form takes
-                // the straight-line path; anything else (or the last bytes of the buffer) the general one.
-                var value: Float = 0
-                var numberEnd = end &- i >= shortDecimalReadBytes ? parseShortDecimal(base, start: i, tables: tables, into: &value) : -1
-                if numberEnd < 0 {
-                    guard let (parsed, parsedEnd) = parseFloat32PrefixOutOfLine(base, start: i, end: end, tables: tables),
-                          parsed.isFinite else { return nil }
-                    value = parsed
-                    numberEnd = parsedEnd
-                }
-                row[role] = value
-                i = numberEnd
-            } else {
-                while i < end && !isSpecial[Int(base[i])] { i += 1 }
-                if column == labelColumn {
-                    labelStart = fieldStart
-                    labelEnd = i
-                }
+            while delimiters != 0 {
+                fieldEnds[count] = window &+ delimiters.trailingZeroBitCount
+                delimiters &= delimiters &- 1
+                count &+= 1
             }
-            if i - fieldStart > maxField { return nil }
-            // The field must end with a delimiter (not the last field) or a line end (the last).
-            if i == end {
-                if !atEndOfInput || column != lastColumn { return nil }
-            } else {
-                let byte = base[i]
-                if column == lastColumn {
-                    if byte != 10 && byte != 13 { return nil }
-                } else {
-                    if byte != delimiter { return nil }
-                    i += 1
-                }
-            }
-            column += 1
+            // Too many fields, or a record past its cap: the general path reports it. (The
+            // buffer has room for a window's worth of delimiters past the expected count.)
+            if count > lastColumn || window &- start > limits.maxRecordBytes { return nil }
+            if recordStops != 0 { break }
+            window &+= 64
         }
-        // i is at the line end (or the end of input).
+        guard count == lastColumn else { return nil }
+        fieldEnds[lastColumn] = recordEnd
+        // Fields past the cap, which a short record cannot have.
+        if recordEnd &- start > limits.maxFieldBytes {
+            for column in 0...lastColumn where fieldEnds[column] &- fieldEnds[column &- 1] &- 1 > limits.maxFieldBytes { return nil }
+        }
+
+        // The numbers: each field must be a finite number as a whole, as `add` requires. Short
+        // decimals here; from the first other field on, `parseRemainingFeatures` (a loop without
+        // calls keeps its values in registers).
+        let row = self.row, featureColumns = self.featureColumns, tables = self.tables
+        var k = 0
+        // The fast path reads 16 bytes from a field's start, which is at most `recordEnd`.
+        if recordEnd <= end &- shortDecimalReadBytes {
+            while k < featureCount {
+                let column = featureColumns[k]
+                let fieldStart = fieldEnds[column &- 1] &+ 1
+                guard let value = parseShortDecimal(base, start: fieldStart, length: fieldEnds[column] &- fieldStart, tables: tables) else { break }
+                row[k] = value
+                k &+= 1
+            }
+        }
+        if k < featureCount && !parseRemainingFeatures(base, from: k) { return nil }
+
+        // The record ends with a line end, or the end of the input.
+        var i = recordEnd
         if i < end {
-            if base[i] == 13 {
+            let byte = base[i]
+            if byte == 10 {
+                i += 1
+            } else if byte == 13 {
                 if i + 1 < end {
                     i += base[i + 1] == 10 ? 2 : 1
                 } else if atEndOfInput {
@@ -319,16 +312,31 @@ final class RowAssembler {
                     return nil
                 }
             } else {
-                i += 1
+                return nil  // a quote or NUL
             }
+        } else if !atEndOfInput {
+            return nil
         }
         if i - start > limits.maxRecordBytes { return nil }
-        if labelColumn >= 0 {
-            guard let id = labels.id(of: UnsafeBufferPointer(start: base + labelStart, count: labelEnd - labelStart)) else { return nil }
+        if let labelColumn = plan.labelColumn {
+            let labelStart = fieldEnds[labelColumn - 1] + 1
+            guard let id = labels.id(of: UnsafeBufferPointer(start: base + labelStart, count: fieldEnds[labelColumn] - labelStart)) else { return nil }
             labelIDs.append(id)
         }
-        rowCount += 1
+        appendRow()
         return i
+    }
+
+    /// `addPlainRecord`'s features from the k-th on, with the general parser; false when one is
+    /// not a finite number.
+    @inline(never)
+    private func parseRemainingFeatures(_ base: UnsafePointer<UInt8>, from first: Int) -> Bool {
+        for k in first..<featureCount {
+            let column = featureColumns[k]
+            guard let value = parseFloat32(base, start: fieldEnds[column - 1] + 1, end: fieldEnds[column]), value.isFinite else { return false }
+            row[k] = value
+        }
+        return true
     }
 
     func recordSkipped(_ issue: RowIssue) {
@@ -344,8 +352,7 @@ final class RowAssembler {
             let kind: RowIssue.Kind = count < plan.fieldCount ? .missingFields(found: count) : .extraFields(found: count)
             return RowIssue(kind, offset: scanner.recordStart, column: nil)
         }
-        if rowCount == capacityRows { grow() }
-        let row = features + rowCount * featureCount
+        let row = self.row
         for k in 0..<featureCount {
             let column = featureColumns[k]
             let span = fields[column]
@@ -384,7 +391,7 @@ final class RowAssembler {
             }
             keep[k].append(text)
         }
-        rowCount += 1
+        appendRow()
         return nil
     }
 
@@ -398,19 +405,16 @@ final class RowAssembler {
         return RowIssue(.notANumber(excerpt), offset: span.start, column: column)
     }
 
-    private func grow() {
-        let newCapacity = capacityRows * 2
-        let grown = UnsafeMutablePointer<Float>.allocate(capacity: newCapacity * max(1, featureCount))
-        grown.moveInitialize(from: features, count: rowCount * featureCount)
-        features.deallocate()
-        features = grown
-        capacityRows = newCapacity
+    @inline(__always)
+    private func appendRow() {
+        features.append(contentsOf: UnsafeBufferPointer(start: row, count: featureCount))
+        rowCount += 1
     }
 
     /// The rows so far (skipped rows not included; the caller resolves their reasons).
     func rows() -> ParsedRows {
         var rows = rowsWithoutFeatures()
-        rows.features = Array(featureBuffer)
+        rows.features = features
         return rows
     }
 
@@ -420,8 +424,48 @@ final class RowAssembler {
                    labelValues: labels.values, labelIDs: labelIDs, targets: targets, keep: keep)
     }
 
-    /// The feature values of the rows so far, row-major (valid while the assembler lives).
-    var featureBuffer: UnsafeBufferPointer<Float> {
-        UnsafeBufferPointer(start: features, count: rowCount * featureCount)
+    /// The feature values of the rows so far, row-major.
+    var featureValues: [Float] { features }
+}
+
+/// Where fields and records may end in `base[window..<window + 64]`: bit k of `delimiters` set
+/// when byte window + k is the delimiter, of `recordStops` when it is CR, LF, a quote or NUL.
+/// Bytes past `end` are not read; `end` itself, when inside the window, is a record stop, so that
+/// a record running to the end of the buffer ends there.
+@inline(__always)
+func fieldStops(_ base: UnsafePointer<UInt8>, window: Int, end: Int, delimiter: UInt8) -> (delimiters: UInt64, recordStops: UInt64) {
+    if end &- window >= 64 {
+        var recordStops: UInt64 = 0
+        let delimiters = nnkit_csv_delimiters64(base + window, delimiter, &recordStops)
+        return (delimiters, recordStops)
     }
+    return fieldStopsNearEnd(base, window: window, end: end, delimiter: delimiter)
+}
+
+/// `fieldStops` for a window that `end` cuts: the bytes before `end` copied into a padded window.
+@inline(never)
+func fieldStopsNearEnd(_ base: UnsafePointer<UInt8>, window: Int, end: Int, delimiter: UInt8) -> (delimiters: UInt64, recordStops: UInt64) {
+    let count = max(0, end - window)
+    return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 64) { padded in
+        let pad: UInt8 = delimiter == UInt8(ascii: "x") ? UInt8(ascii: "y") : UInt8(ascii: "x")
+        padded.initialize(repeating: pad)
+        if count > 0 { _ = padded.initialize(fromContentsOf: UnsafeBufferPointer(start: base + window, count: count)) }
+        var recordStops: UInt64 = 0
+        let delimiters = nnkit_csv_delimiters64(padded.baseAddress!, delimiter, &recordStops)
+        return (delimiters, recordStops | (1 << UInt64(count)))
+    }
+}
+
+/// Asks Linux to back the 2 MB-aligned part of a large buffer about to be filled with transparent
+/// huge pages (THP in "madvise" mode): one page fault per 2 MB instead of 512. The faults of a
+/// large CSV load's feature matrix cost about a sixth of its time with 4 KB pages. Only a hint:
+/// without THP nothing changes.
+func adviseHugePages(_ start: UnsafeMutableRawPointer?, byteCount: Int) {
+    #if os(Linux)
+    let hugePage = 2 << 20
+    guard let start, byteCount >= 2 * hugePage else { return }
+    let first = (Int(bitPattern: start) + hugePage - 1) & ~(hugePage - 1)
+    let last = (Int(bitPattern: start) + byteCount) & ~(hugePage - 1)
+    if last > first { _ = madvise(UnsafeMutableRawPointer(bitPattern: first), last - first, MADV_HUGEPAGE) }
+    #endif
 }

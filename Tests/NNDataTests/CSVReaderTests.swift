@@ -199,7 +199,7 @@ final class CSVReaderTests: XCTestCase {
     }
 
     /// Rows long enough that every field is within reach of the row parser's short-decimal fast path
-    /// (it reads 18 bytes ahead): each edge case gives Float(String)'s value, or the same error as
+    /// (it reads 16 bytes from a field's start): each edge case gives Float(String)'s value, or the same error as
     /// before, whether the file is mapped or streamed, with LF or CRLF, with or without a BOM.
     func testEdgeCaseNumbersInLongRowsParseExactly() throws {
         let values = ["0", "-0", "+1.5", ".5", "5.", "-.25", "+.75", "1e5", "2.5E-3", "-7e+2", "-3.06429", "12.5137",

@@ -96,14 +96,13 @@ final class FloatParserTests: XCTestCase {
         }
     }
 
-    /// The row parser's short-decimal fast path on `text` followed by `terminator` and padding (it
-    /// reads 18 bytes): nil when it declines, else the value and how many bytes the number took.
-    private func shortDecimal(_ text: String, terminator: String = ",") -> (Float, Int)? {
-        let bytes = Array((text + terminator).utf8) + [UInt8](repeating: UInt8(ascii: "x"), count: shortDecimalReadBytes)
+    /// The row parser's short-decimal fast path on the field `text`, followed by `after` and
+    /// digits (it reads 16 bytes whatever the field's length; what follows the field must not
+    /// count): nil when it declines, else the value.
+    private func shortDecimal(_ text: String, followedBy after: String = ",") -> Float? {
+        let bytes = Array((text + after).utf8) + Array("1234567890123456".utf8)
         return bytes.withUnsafeBufferPointer { buffer in
-            var value: Float = .nan
-            let stop = parseShortDecimal(buffer.baseAddress!, start: 0, tables: DecimalTables.shared, into: &value)
-            return stop < 0 ? nil : (value, stop)
+            parseShortDecimal(buffer.baseAddress!, start: 0, length: text.utf8.count, tables: DecimalTables.shared)
         }
     }
 
@@ -118,8 +117,8 @@ final class FloatParserTests: XCTestCase {
             return state >> 11
         }
         var taken = 0
-        func check(_ text: String, terminator: String = ",", file: StaticString = #filePath, line: UInt = #line) {
-            guard let (value, stop) = shortDecimal(text, terminator: terminator) else {
+        func check(_ text: String, file: StaticString = #filePath, line: UInt = #line) {
+            guard let value = shortDecimal(text) else {
                 return
             }
             taken += 1
@@ -130,7 +129,6 @@ final class FloatParserTests: XCTestCase {
             }
             XCTAssertEqual(general.bitPattern, expected.bitPattern, "\(text): general parser", file: file, line: line)
             XCTAssertEqual(value.bitPattern, expected.bitPattern, "\(text): got \(value), Float(String) \(expected)", file: file, line: line)
-            XCTAssertEqual(stop, text.utf8.count, "\(text): stopped at \(stop)", file: file, line: line)
         }
         let digits = Array("0123456789")
         for round in 0..<1_000_000 {
@@ -172,30 +170,32 @@ final class FloatParserTests: XCTestCase {
     }
 
     func testShortDecimalFastPathEdgeCases() {
-        // Taken, with the exact value and length.
+        // Taken, with the exact value.
         for text in ["0", "-0", "+0", "0.0", "-0.0", "-0.", ".5", "-.5", "+.5", "5.", "+1", "-3.06429", "12.5137",
                      "-0.0180993", "1234567", "123.4567", "0000000.0000001", "1677721.6", "0.0000001", "9.999999",
-                     "3.141592"] {
-            guard let (value, stop) = shortDecimal(text) else {
+                     "3.141592", "12345678", "16777216", "0.0000001234", "-0.0000000001", "000000000000.125",
+                     "-00000000000.125", "16777.216"] {
+            guard let value = shortDecimal(text) else {
                 XCTFail("fast path declined \(text)")
                 continue
             }
             XCTAssertEqual(value.bitPattern, Float(text)!.bitPattern, text)
-            XCTAssertEqual(stop, text.utf8.count, text)
         }
-        XCTAssertEqual(shortDecimal("-0")!.0.sign, .minus)
-        XCTAssertEqual(shortDecimal("-0.000")!.0.sign, .minus)
-        // Declined (the general parser decides): no digit, exponents, 8+ digits on a side, mantissas past 2^24.
-        for text in ["", "-", "+", ".", "-.", "e5", "1e5", "1E-3", "2.5e1", "12345678", "1.12345678", "16777217",
-                     "99999999", "9999999.9", "16777216", "3.1415927", "1234567.1234567", "nan", "inf", "abc", "\"1\""] {
+        XCTAssertEqual(shortDecimal("-0")!.sign, .minus)
+        XCTAssertEqual(shortDecimal("-0.000")!.sign, .minus)
+        // Declined (the general parser decides): no digit, exponents, spaces, anything else, more
+        // than 16 bytes or 10 fraction digits, mantissas past 2^24.
+        for text in ["", "-", "+", ".", "-.", "+.", "e5", "1e5", "1E-3", "2.5e1", "16777217", "99999999", "9999999.9",
+                     "3.1415927", "1234567.1234567", "0.00000000001", "12345678901234567", "0000000000000000.5",
+                     "nan", "inf", "abc", "\"1\"", " 1.5", "1.5 ", "1.5\t", "1..5", "1.5.", ".5.", "--1", "+-1", "-+1",
+                     "1-", "1+", "1,5", "1/5", "1:5", "\u{0}1"] {
             XCTAssertNil(shortDecimal(text), "fast path took \(text)")
         }
-        // Stops at the first byte that cannot continue the number; the row parser checks what it is.
-        XCTAssertEqual(shortDecimal("1.5", terminator: "\r\n")!.1, 3)
-        XCTAssertEqual(shortDecimal("1.5", terminator: " ")!.1, 3)
-        XCTAssertEqual(shortDecimal("1.5", terminator: ".3")!.1, 3)
-        XCTAssertEqual(shortDecimal("7", terminator: "a")!.1, 1)
-        XCTAssertNil(shortDecimal("1.5", terminator: "e"))
+        // Only the field's bytes count, whatever follows.
+        for after in [".3", "5", "e5", "\r\n", " ", "x", "-"] {
+            XCTAssertEqual(shortDecimal("1.5", followedBy: after), 1.5, after)
+            XCTAssertEqual(shortDecimal("-7", followedBy: after), -7, after)
+        }
     }
 
     func testNonNumbersAreRejected() {
