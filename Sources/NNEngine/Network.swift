@@ -236,7 +236,7 @@ public final class Network<T: EngineScalar> {
                                          needsInputGradient: index > firstParameterLayer, pool: pool) else { return }
                 gradient = g
             case let .activation(l): gradient = l.backward(input: input, outputGradient: gradient, rows: rows)
-            case let .batchNorm(l): gradient = l.backward(outputGradient: gradient, rows: rows)
+            case let .batchNorm(l): gradient = l.backward(input: input, outputGradient: gradient, rows: rows)
             case let .dropout(l): gradient = l.backward(outputGradient: gradient, rows: rows)
             }
         }

@@ -91,7 +91,9 @@ public struct RandomGenerator {
         mean + std * normal()
     }
 
-    /// Shuffles `array` in place (Fisher–Yates).
+    /// Shuffles `array` in place (Fisher–Yates). Specialized for the index arrays that training loops
+    /// shuffle every epoch (the generic code swaps through value witnesses and allocates).
+    @_specialize(exported: true, where T == Int)
     public mutating func shuffle<T>(_ array: inout [T]) {
         guard array.count > 1 else { return }
         for i in stride(from: array.count - 1, to: 0, by: -1) {

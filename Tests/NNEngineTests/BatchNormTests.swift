@@ -33,7 +33,7 @@ final class BatchNormTests: XCTestCase {
         var generator = RandomGenerator(seed: 12)
         let dout = (0..<(rows * features)).map { _ in generator.normal() }
         _ = layer.forward(x, rows: rows, training: true, updateRunningStatistics: false)
-        let dx = Array(UnsafeBufferPointer(start: layer.backward(outputGradient: dout, rows: rows), count: rows * features))
+        let dx = Array(UnsafeBufferPointer(start: layer.backward(input: x, outputGradient: dout, rows: rows), count: rows * features))
 
         // The text's BatchNorm.backward, transcribed literally per feature.
         let eps = 1e-5, gamma = [1.5, 0.5, -2.0], n = Double(rows)

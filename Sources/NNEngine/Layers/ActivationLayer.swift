@@ -24,10 +24,9 @@ public final class ActivationLayer<T: EngineScalar> {
     /// z: [rows, width] → a: [rows, width] (linear returns z itself).
     public func forward(_ z: UnsafePointer<T>, rows: Int) -> UnsafePointer<T> {
         if case .linear = activation { return z }
-        // z stays as it is (backward reads it); a is its copy transformed in place.
+        // z stays as it is (backward reads it); a is written in one pass over z.
         let a = output.pointer
-        a.update(from: z, count: rows * width)
-        activation.apply(inPlace: a, rows: rows, width: width)
+        activation.apply(from: z, into: a, rows: rows, width: width)
         return UnsafePointer(a)
     }
 
@@ -70,60 +69,69 @@ extension Activation {
         apply(inPlace: values, rows: rows, width: width)
     }
 
-    /// a ← f(a) on `values`, [rows, width]: element-wise, or per row for softmax. The one forward
-    /// formula of each activation, for ActivationLayer (on its copy of z) and nninfer's
-    /// InferenceNetwork (on the dense step's output). In place on one pointer: a two-pointer loop
-    /// that may alias needs the vectorizer's overlap check, which fails when they are equal and
-    /// leaves the scalar loop (an earlier shared version made nninfer 1.7× slower that way).
+    /// a ← f(a) on `values`, [rows, width]: `apply(from:into:)` in place.
     func apply<T: EngineScalar>(inPlace values: UnsafeMutablePointer<T>, rows: Int, width: Int) {
+        apply(from: values, into: values, rows: rows, width: width)
+    }
+
+    /// a = f(z), z and a: [rows, width]: element-wise, or per row for softmax; a may be z itself.
+    /// The one forward formula of each activation, for ActivationLayer (z kept for backward, a its
+    /// own buffer) and nninfer's InferenceNetwork (in place on the dense step's output). Element-wise
+    /// formulas go through a block on the stack (`map`): a two-pointer loop that may alias needs the
+    /// vectorizer's overlap check, which fails when they are equal and leaves the scalar loop (an
+    /// earlier shared version made nninfer 1.7× slower that way).
+    func apply<T: EngineScalar>(from z: UnsafePointer<T>, into a: UnsafeMutablePointer<T>, rows: Int, width: Int) {
         let count = rows * width
         switch self {
         case .linear:
-            break
+            if UnsafePointer(a) != z { a.update(from: z, count: count) }
         case .relu:
-            mapInPlace(values, count: count) { $0 > 0 ? $0 : 0 }
+            map(z, into: a, count: count) { $0 > 0 ? $0 : 0 }
         case let .leakyReLU(slopeValue):
             let slope = T(slopeValue)
-            mapInPlace(values, count: count) { $0 > 0 ? $0 : slope * $0 }
+            map(z, into: a, count: count) { $0 > 0 ? $0 : slope * $0 }
         case .sigmoid:
-            mapInPlace(values, count: count) { NNEngine.sigmoid($0) }
+            map(z, into: a, count: count) { NNEngine.sigmoid($0) }
         case .tanh:
-            mapInPlace(values, count: count) { T.tanh($0) }
+            map(z, into: a, count: count) { T.tanh($0) }
         case .softmax:
-            for r in 0..<rows { softmaxRowInPlace(values + r * width, width: width) }
+            for r in 0..<rows { softmaxRow(z + r * width, into: a + r * width, width: width) }
         }
     }
 }
 
-/// values[i] ← formula(values[i]), through a block on the stack: the formula writes to memory that
-/// cannot alias its input, so the loop vectorizes (written straight back, `v > 0 ? v : 0` on a
-/// generic T became a scalar loop of conditional stores); the block is then copied back.
+/// destination[i] = formula(source[i]), [count], through a block on the stack: the formula writes to
+/// memory that cannot alias its input, so the loop vectorizes (written straight back in place,
+/// `v > 0 ? v : 0` on a generic T became a scalar loop of conditional stores); the block is then
+/// copied to the destination. source and destination may be the same buffer.
 @inline(__always)
-func mapInPlace<T: EngineScalar>(_ values: UnsafeMutablePointer<T>, count: Int, _ formula: (T) -> T) {
+func map<T: EngineScalar>(_ source: UnsafePointer<T>, into destination: UnsafeMutablePointer<T>, count: Int,
+                          _ formula: (T) -> T) {
     let blockSize = 256
     withUnsafeTemporaryAllocation(of: T.self, capacity: blockSize) { buffer in
         let block = buffer.baseAddress!
         var start = 0
         while start < count {
             let n = min(blockSize, count - start)
-            for j in 0..<n { block[j] = formula(values[start + j]) }
-            (values + start).update(from: block, count: n)
+            for j in 0..<n { block[j] = formula(source[start + j]) }
+            (destination + start).update(from: block, count: n)
             start += n
         }
     }
 }
 
-/// One row of softmax in place, the max subtracted: [width] → [width], multiplied by 1 / Σ.
+/// One row of softmax, the max subtracted: z: [width] → a: [width], e^(z − max) multiplied by 1 / Σ.
+/// a may be z itself.
 @inline(__always)
-func softmaxRowInPlace<T: EngineScalar>(_ row: UnsafeMutablePointer<T>, width: Int) {
-    var largest = row[0]
-    for j in 1..<Swift.max(width, 1) where row[j] > largest { largest = row[j] }
+func softmaxRow<T: EngineScalar>(_ z: UnsafePointer<T>, into a: UnsafeMutablePointer<T>, width: Int) {
+    var largest = z[0]
+    for j in 1..<Swift.max(width, 1) where z[j] > largest { largest = z[j] }
     var sum: T = 0
     for j in 0..<width {
-        let e = T.exp(row[j] - largest)
-        row[j] = e
+        let e = T.exp(z[j] - largest)
+        a[j] = e
         sum += e
     }
     let inverse = 1 / sum
-    for j in 0..<width { row[j] *= inverse }
+    for j in 0..<width { a[j] *= inverse }
 }

@@ -48,8 +48,6 @@ public final class BatchNormLayer<T: EngineScalar> {
 
     let output: ScratchBuffer<T>
     let inputGradient: ScratchBuffer<T>
-    /// x̂ = (x − μ)/√(σ² + ε): [rows, features], cached for backward.
-    let normalized: ScratchBuffer<T>
     /// Per-feature scratch: batch mean, batch variance, 1/√(σ² + ε), and two sums for backward.
     private let mean, variance, inverseStd, sumA, sumB: EngineTensor<T>
 
@@ -64,7 +62,6 @@ public final class BatchNormLayer<T: EngineScalar> {
         runningVariance = EngineTensor(name: "running_var", shape: [features], fill: 1)
         output = ScratchBuffer(capacity: 0)
         inputGradient = ScratchBuffer(capacity: 0)
-        normalized = ScratchBuffer(capacity: 0)
         mean = EngineTensor(name: "mean", shape: [features])
         variance = EngineTensor(name: "variance", shape: [features])
         inverseStd = EngineTensor(name: "inverse_std", shape: [features])
@@ -75,7 +72,6 @@ public final class BatchNormLayer<T: EngineScalar> {
     public func reserve(rows: Int) {
         output.reserve(rows * features)
         inputGradient.reserve(rows * features)
-        normalized.reserve(rows * features)
     }
 
     /// x: [rows, features] → y = γ·x̂ + β: [rows, features].
@@ -120,14 +116,11 @@ public final class BatchNormLayer<T: EngineScalar> {
             variance[j] /= n  // biased: the normalization always uses 1/n
             invStd[j] = 1 / (variance[j] + eps).squareRoot()
         }
-        let xhat = normalized.pointer
+        // x̂ = (x − μ)/√(σ² + ε) is not stored: backward recomputes it from x, the same operations
+        // (one pass over x there instead of a write and a read of x̂ [rows, features]).
         for r in 0..<rows {
-            let xr = x + r * f, hr = xhat + r * f, yr = y + r * f
-            for j in 0..<f {
-                let h = (xr[j] - mu[j]) * invStd[j]
-                hr[j] = h
-                yr[j] = g[j] * h + b[j]
-            }
+            let xr = x + r * f, yr = y + r * f
+            for j in 0..<f { yr[j] = g[j] * Self.normalize(xr[j], mean: mu[j], inverseStd: invStd[j]) + b[j] }
         }
         if updateRunningStatistics { updateRunning(rows: rows) }
         return UnsafePointer(y)
@@ -145,20 +138,27 @@ public final class BatchNormLayer<T: EngineScalar> {
         }
     }
 
-    /// dy: [rows, features] → dγ = Σ dy·x̂, dβ = Σ dy, and
-    /// dx = γ/(n·√(σ² + ε)) · (n·dy − dβ − x̂·dγ): [rows, features]
+    /// x̂ = (x − μ)·(1/√(σ² + ε)) for one value, from the batch mean and inverse standard deviation
+    /// of its feature: the one formula forward and backward share.
+    @inline(__always)
+    private static func normalize(_ x: T, mean: T, inverseStd: T) -> T {
+        (x - mean) * inverseStd
+    }
+
+    /// x: [rows, features] (the input of the last training forward pass), dy: [rows, features] →
+    /// dγ = Σ dy·x̂, dβ = Σ dy, and dx = γ/(n·√(σ² + ε)) · (n·dy − dβ − x̂·dγ): [rows, features]
     /// (the course text's 6.3 backward, with its dvar and dmean terms collected).
-    public func backward(outputGradient dy: UnsafePointer<T>, rows: Int) -> UnsafePointer<T> {
+    public func backward(input x: UnsafePointer<T>, outputGradient dy: UnsafePointer<T>, rows: Int) -> UnsafePointer<T> {
         let f = features
-        let xhat = normalized.pointer
+        let mu = mean.pointer, invStd = inverseStd.pointer
         let dgamma = gammaGradient.pointer, dbeta = betaGradient.pointer
         dgamma.update(repeating: 0, count: f)
         dbeta.update(repeating: 0, count: f)
         for r in 0..<rows {
-            let dyr = dy + r * f, hr = xhat + r * f
+            let dyr = dy + r * f, xr = x + r * f
             for j in 0..<f {
                 dbeta[j] += dyr[j]
-                dgamma[j] += dyr[j] * hr[j]
+                dgamma[j] += dyr[j] * Self.normalize(xr[j], mean: mu[j], inverseStd: invStd[j])
             }
         }
         let n = T(rows)
@@ -166,9 +166,10 @@ public final class BatchNormLayer<T: EngineScalar> {
         for j in 0..<f { coefficient[j] = gamma.pointer[j] * inverseStd.pointer[j] / n }
         let dx = inputGradient.pointer
         for r in 0..<rows {
-            let dyr = dy + r * f, hr = xhat + r * f, dxr = dx + r * f
+            let dyr = dy + r * f, xr = x + r * f, dxr = dx + r * f
             for j in 0..<f {
-                dxr[j] = coefficient[j] * (n * dyr[j] - dbeta[j] - hr[j] * dgamma[j])
+                let h = Self.normalize(xr[j], mean: mu[j], inverseStd: invStd[j])
+                dxr[j] = coefficient[j] * (n * dyr[j] - dbeta[j] - h * dgamma[j])
             }
         }
         return UnsafePointer(dx)

@@ -1,7 +1,7 @@
 // Per-layer work buffers sized for the largest batch seen so far. They grow (allocate) only when a
 // larger batch arrives; a training loop with a fixed batch size allocates nothing after its first step.
 
-final class ScratchBuffer<T: EngineScalar> {
+final class ScratchBuffer<T: Numeric> {
     private(set) var pointer: UnsafeMutablePointer<T>
     private(set) var capacity: Int
 
