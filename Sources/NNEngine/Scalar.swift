@@ -28,6 +28,10 @@ public protocol EngineScalar: BinaryFloatingPoint, SIMDScalar, Codable, CustomSt
     /// Lane-wise correctly rounded √ (one vsqrtps/vsqrtpd). `Vector.squareRoot()` calls libm's
     /// sqrtf once per lane (errno semantics keep LLVM from vectorizing it): 8× slower in Adam.
     static func squareRoot(_ v: Vector) -> Vector
+    /// Lane-wise ReLU, `z > 0 ? z : 0` (NaN and −0 become +0), as one vmaxps/vmaxpd(z, 0), whose
+    /// operand order gives exactly that. Written with Swift's SIMD operations in generic code, the
+    /// comparison and select are lowered lane by lane through memory.
+    static func relu(_ v: Vector) -> Vector
 }
 
 extension EngineScalar {
@@ -67,6 +71,17 @@ extension Float: EngineScalar {
         return v.squareRoot()
         #endif
     }
+    @inline(__always) public static func relu(_ v: SIMD8<Float>) -> SIMD8<Float> {
+        #if arch(x86_64)
+        // MAXPS(a, b) = a > b ? a : b, lane by lane; two SSE halves merge into one vmaxps ymm under AVX.
+        let zero = _mm_setzero_ps()
+        return SIMD8(lowHalf: _mm_max_ps(v.lowHalf, zero), highHalf: _mm_max_ps(v.highHalf, zero))
+        #else
+        var r = v
+        for i in r.indices { r[i] = v[i] > 0 ? v[i] : 0 }
+        return r
+        #endif
+    }
 }
 
 extension Double: EngineScalar {
@@ -90,6 +105,16 @@ extension Double: EngineScalar {
         return SIMD4(lowHalf: _mm_sqrt_pd(v.lowHalf), highHalf: _mm_sqrt_pd(v.highHalf))
         #else
         return v.squareRoot()
+        #endif
+    }
+    @inline(__always) public static func relu(_ v: SIMD4<Double>) -> SIMD4<Double> {
+        #if arch(x86_64)
+        let zero = _mm_setzero_pd()
+        return SIMD4(lowHalf: _mm_max_pd(v.lowHalf, zero), highHalf: _mm_max_pd(v.highHalf, zero))
+        #else
+        var r = v
+        for i in r.indices { r[i] = v[i] > 0 ? v[i] : 0 }
+        return r
         #endif
     }
 }

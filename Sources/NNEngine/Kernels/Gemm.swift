@@ -37,6 +37,52 @@ public enum Gemm {
     }
 }
 
+/// A matrix op(B) (k × n) packed once, for many products with the same B: a layer's weights at
+/// inference. `Gemm.sgemm(…, packedB:)` then skips packing B on every call, with results
+/// bit-identical to `sgemm` on the matrix itself.
+public final class GemmPackedMatrix {
+    public let k: Int
+    public let n: Int
+    /// Row-major k × n copy, for the paths that read B in place (narrow and tiny products).
+    let values: UnsafeMutablePointer<Float>
+    /// The packed path's panels (nil when n fits one vector: such products never take that path).
+    let panels: GemmPackedPanels<Float>?
+
+    /// Packs op(B): B stored k×n with leading dimension ldb, or n×k when transB.
+    public init(transB: Bool = false, k: Int, n: Int, b: UnsafePointer<Float>, ldb: Int) {
+        precondition(k > 0 && n > 0, "GemmPackedMatrix: empty matrix")
+        self.k = k
+        self.n = n
+        values = .allocate(capacity: k * n)
+        for p in 0..<k {
+            for j in 0..<n { values[p * n + j] = transB ? b[j * ldb + p] : b[p * ldb + j] }
+        }
+        panels = n > Float.Vector.scalarCount ? GemmPackedPanels(b: b, ldb: ldb, transB: transB, k: k, n: n) : nil
+    }
+
+    deinit { values.deallocate() }
+}
+
+extension Gemm {
+    /// C = op(A) · B (+ bias in every row, then max(C, 0) with `relu`) for a pre-packed B (m × k
+    /// times k × n): the same result, bit for bit, as `sgemm` with alpha = 1 and beta = 0.
+    public static func sgemm(
+        transA: Bool = false,
+        m: Int,
+        a: UnsafePointer<Float>, lda: Int,
+        packedB: GemmPackedMatrix,
+        c: UnsafeMutablePointer<Float>, ldc: Int,
+        bias: UnsafePointer<Float>? = nil,
+        relu: Bool = false,
+        pool: WorkerPool = .serial
+    ) {
+        GemmEngine.run(GemmOperands(transA: transA, transB: false, m: m, n: packedB.n, k: packedB.k, alpha: 1,
+                                    a: a, lda: lda, b: packedB.values, ldb: packedB.n, beta: 0, c: c, ldc: ldc,
+                                    bias: bias, relu: relu),
+                       pool: pool, prepacked: packedB.panels)
+    }
+}
+
 extension Gemm {
     /// Double-precision twin of `sgemm`, same conventions (used by gradient checks and references).
     public static func dgemm(

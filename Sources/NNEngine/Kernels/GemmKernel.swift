@@ -25,6 +25,8 @@ func gemmPrefetch(_ address: UnsafeRawPointer, _ rw: Int32, _ locality: Int32, _
 protocol GemmScalar: BinaryFloatingPoint, SIMDScalar, Codable {
     /// The 256-bit vector of this scalar.
     associatedtype Vector: SIMD where Vector.Scalar == Self
+    /// Lane-wise `z > 0 ? z : 0` (EngineScalar.relu: one vmaxps / vmaxpd).
+    static func relu(_ v: Vector) -> Vector
 }
 
 // Vector: SIMD8<Float> / SIMD4<Double>, declared with EngineScalar (Scalar.swift).
@@ -50,6 +52,65 @@ enum GemmBlocking {
 func kBlocking(_ k: Int) -> (count: Int, size: Int) {
     let count = max(1, (k + GemmBlocking.kc - 1) / GemmBlocking.kc)
     return (count, (k + count - 1) / count)
+}
+
+/// op(B) packed once for many products with the same B (a layer's weights at inference): the
+/// KC × NC panels of every K block and column panel, exactly as `GemmEngine.packed` lays them out per
+/// call (panel (column c, block b) at `offsets[c · blockCount + b]`, slivers of NR columns, zero
+/// padded). The packed path then reads them instead of packing B again.
+final class GemmPackedPanels<T: GemmScalar> {
+    let k: Int, n: Int
+    private let blockCount: Int
+    private let offsets: [Int]
+    private let storage: UnsafeMutablePointer<T>
+
+    /// The packed path's panel width for n columns (shared with it, so the layouts agree).
+    static func panelWidth(n: Int) -> Int {
+        min(GemmBlocking.nc, gemmRoundUp(n, 2 * T.Vector.scalarCount))
+    }
+
+    /// Packs op(B), k × n (B stored k×n with leading dimension ldb, or n×k when transB).
+    @_specialize(where T == Float)
+    init(b: UnsafePointer<T>, ldb: Int, transB: Bool, k: Int, n: Int) {
+        precondition(k > 0 && n > 0, "GemmPackedPanels: empty matrix")
+        self.k = k
+        self.n = n
+        let nr = 2 * T.Vector.scalarCount
+        let blocks = kBlocking(k)
+        let ncMax = Self.panelWidth(n: n)
+        blockCount = blocks.count
+        var offsets: [Int] = []
+        var total = 0
+        for jc in stride(from: 0, to: n, by: ncMax) {
+            let slivers = (min(ncMax, n - jc) + nr - 1) / nr
+            for block in 0..<blocks.count {
+                offsets.append(total)
+                total += slivers * nr * (min(k, (block + 1) * blocks.size) - block * blocks.size)
+            }
+        }
+        self.offsets = offsets
+        storage = .allocate(capacity: total)
+        // The panels as GemmEngine.packed packs them (B is the only operand read here).
+        let dummyC = UnsafeMutablePointer<T>.allocate(capacity: 1)
+        defer { dummyC.deallocate() }
+        let op = GemmOperands<T>(transA: false, transB: transB, m: 0, n: n, k: k, alpha: 1,
+                                 a: b, lda: 1, b: b, ldb: ldb, beta: 0, c: dummyC, ldc: 1)
+        for (column, jc) in stride(from: 0, to: n, by: ncMax).enumerated() {
+            let slivers = (min(ncMax, n - jc) + nr - 1) / nr
+            for block in 0..<blocks.count {
+                let p0 = block * blocks.size, kc = min(k, p0 + blocks.size) - p0
+                GemmEngine.packBPanel(op, p0: p0, kc: kc, j0: jc, slivers: 0..<slivers,
+                                      into: storage + offsets[column * blockCount + block])
+            }
+        }
+    }
+
+    deinit { storage.deallocate() }
+
+    @inline(__always)
+    func panel(column: Int, block: Int) -> UnsafePointer<T> {
+        UnsafePointer(storage + offsets[column * blockCount + block])
+    }
 }
 
 /// One GEMM call's operands, with op(A) and op(B) described by strides so every path reads them
@@ -127,7 +188,12 @@ enum GemmPath {
 
 enum GemmEngine {
     /// `path` and `threads` override the size-based choices (tests use them on small shapes).
-    static func run<T: GemmScalar>(_ op: GemmOperands<T>, pool: WorkerPool,
+    /// `prepacked`: op(B) already packed (GemmPackedPanels of this k and n), read by the packed path.
+    /// Specialized here for builds without whole-module optimization (tests), where callers in
+    /// other files would run the generic code.
+    @_specialize(where T == Float)
+    @_specialize(where T == Double)
+    static func run<T: GemmScalar>(_ op: GemmOperands<T>, pool: WorkerPool, prepacked: GemmPackedPanels<T>? = nil,
                                    path forcedPath: GemmPath? = nil, threads forcedThreads: Int? = nil) {
         if op.m <= 0 || op.n <= 0 { return }
         if op.k <= 0 {
@@ -139,7 +205,7 @@ enum GemmEngine {
         switch forcedPath ?? GemmPath.choose(m: op.m, n: op.n, k: op.k, lanes: T.Vector.scalarCount) {
         case .scalar: scalar(op)
         case .inPlace: inPlace(op, pool: pool, threads: threads)
-        case .packed: packed(op, pool: pool, threads: threads)
+        case .packed: packed(op, pool: pool, threads: threads, prepacked: prepacked)
         }
     }
 
@@ -255,13 +321,14 @@ enum GemmEngine {
 
     // MARK: Packed (large problems)
 
-    static func packed<T: GemmScalar>(_ op: GemmOperands<T>, pool: WorkerPool, threads: Int) {
+    static func packed<T: GemmScalar>(_ op: GemmOperands<T>, pool: WorkerPool, threads: Int,
+                                      prepacked: GemmPackedPanels<T>? = nil) {
         let nr = 2 * T.Vector.scalarCount
         let mr = GemmBlocking.mr
         let blocks = kBlocking(op.k)
-        let ncMax = min(GemmBlocking.nc, gemmRoundUp(op.n, nr))
+        let ncMax = GemmPackedPanels<T>.panelWidth(n: op.n)
         let panelCount = blocks.size * ncMax
-        let panel = GemmScratch.current.buffer(.packedB, bytes: panelCount * MemoryLayout<T>.stride)
+        let scratchPanel = prepacked != nil ? nil : GemmScratch.current.buffer(.packedB, bytes: panelCount * MemoryLayout<T>.stride)
             .bindMemory(to: T.self, capacity: panelCount)
         let usePool = threads > 1 ? pool : WorkerPool.serial
 
@@ -295,14 +362,21 @@ enum GemmEngine {
         rowBlockCount = min(rowBlockCount, rowTiles)
         let tileBase = rowTiles / rowBlockCount, tileExtra = rowTiles % rowBlockCount
 
-        for jc in stride(from: 0, to: op.n, by: ncMax) {
+        for (panelColumn, jc) in stride(from: 0, to: op.n, by: ncMax).enumerated() {
             let nc = min(ncMax, op.n - jc)
             let slivers = (nc + nr - 1) / nr
             for block in 0..<blocks.count {
                 let p0 = block * blocks.size, kc = min(op.k, p0 + blocks.size) - p0
 
-                usePool.parallelFor(total: slivers, parts: threads) { range in
-                    packBPanel(op, p0: p0, kc: kc, j0: jc, slivers: range, into: panel)
+                let panel: UnsafePointer<T>
+                if let prepacked {
+                    panel = prepacked.panel(column: panelColumn, block: block)
+                } else {
+                    let scratch = scratchPanel!
+                    usePool.parallelFor(total: slivers, parts: threads) { range in
+                        packBPanel(op, p0: p0, kc: kc, j0: jc, slivers: range, into: scratch)
+                    }
+                    panel = UnsafePointer(scratch)
                 }
 
                 usePool.parallelFor(rowBlockCount * columnGroups) { item in
@@ -322,7 +396,7 @@ enum GemmEngine {
                     }
                     for s in sliverStart..<sliverEnd {
                         let j0 = jc + s * nr
-                        packedBlockTimesSliver(kc: kc, packedA: UnsafePointer(packedA), rows: mc, bSliver: UnsafePointer(panel + s * kc * nr),
+                        packedBlockTimesSliver(kc: kc, packedA: UnsafePointer(packedA), rows: mc, bSliver: panel + s * kc * nr,
                                                c: op.c + i0 * op.ldc + j0, ldc: op.ldc, cols: min(nr, op.n - j0),
                                                update: op.update(block: block, column: j0))
                     }
@@ -669,31 +743,47 @@ enum GemmEngine {
 
     /// One full row of a tile (`vectors` = 1 or 2 vectors: `low`, then `high`) written to C as `update` says.
     @inline(__always)
-    static func storeRow<V: SIMD>(_ c: UnsafeMutablePointer<V.Scalar>, _ vectors: Int, _ low: V, _ high: V, _ update: TileUpdate<V.Scalar>)
-    where V.Scalar: GemmScalar {
+    static func storeRow<T: GemmScalar>(_ c: UnsafeMutablePointer<T>, _ vectors: Int, _ low: T.Vector, _ high: T.Vector,
+                                        _ update: TileUpdate<T>) {
+        typealias V = T.Vector
         let raw = UnsafeMutableRawPointer(c)
-        let highOffset = V.scalarCount * MemoryLayout<V.Scalar>.stride
-        let alphaV = V(repeating: update.alpha)
-        let newLow: V
+        let highOffset = V.scalarCount * MemoryLayout<T>.stride
+        // alpha = 1 (every caller but the gradient scaling) skips the multiply: 1·acc is exact, and
+        // the generic vector product compiles to lane shuffles here.
+        let alphaV = V(repeating: update.alpha), unscaled = update.alpha == 1
+        var newLow: V
         var newHigh = V()
         if let bias = update.bias {
             let biasRaw = UnsafeRawPointer(bias)
-            newLow = alphaV * low + biasRaw.loadUnaligned(as: V.self)
-            if vectors > 1 { newHigh = alphaV * high + biasRaw.loadUnaligned(fromByteOffset: highOffset, as: V.self) }
+            let biasLow = biasRaw.loadUnaligned(as: V.self)
+            let biasHigh = vectors > 1 ? biasRaw.loadUnaligned(fromByteOffset: highOffset, as: V.self) : V()
+            if unscaled {
+                newLow = low + biasLow
+                newHigh = high + biasHigh
+            } else {
+                newLow = alphaV * low + biasLow
+                if vectors > 1 { newHigh = alphaV * high + biasHigh }
+            }
         } else if update.beta == 0 {
-            newLow = alphaV * low
-            if vectors > 1 { newHigh = alphaV * high }
+            newLow = unscaled ? low : alphaV * low
+            if vectors > 1 { newHigh = unscaled ? high : alphaV * high }
         } else {
             let betaV = V(repeating: update.beta)
-            newLow = alphaV * low + betaV * UnsafeRawPointer(raw).loadUnaligned(as: V.self)
-            if vectors > 1 { newHigh = alphaV * high + betaV * UnsafeRawPointer(raw).loadUnaligned(fromByteOffset: highOffset, as: V.self) }
+            let oldLow = UnsafeRawPointer(raw).loadUnaligned(as: V.self)
+            let oldHigh = vectors > 1 ? UnsafeRawPointer(raw).loadUnaligned(fromByteOffset: highOffset, as: V.self) : V()
+            if unscaled && update.beta == 1 {
+                newLow = low + oldLow
+                newHigh = high + oldHigh
+            } else {
+                newLow = alphaV * low + betaV * oldLow
+                if vectors > 1 { newHigh = alphaV * high + betaV * oldHigh }
+            }
+        }
+        if update.relu {
+            newLow = T.relu(newLow)
+            if vectors > 1 { newHigh = T.relu(newHigh) }
         }
         raw.storeBytes(of: newLow, as: V.self)
         if vectors > 1 { raw.storeBytes(of: newHigh, toByteOffset: highOffset, as: V.self) }
-        if update.relu {
-            // A loop over the stored row, not SIMD mask operations: those are lowered lane by lane
-            // through memory in generic code, while this constant-length loop vectorizes.
-            for j in 0..<vectors * V.scalarCount { c[j] = gemmReLU(c[j]) }
-        }
     }
 }

@@ -232,6 +232,62 @@ final class GemmTests: XCTestCase {
 
     /// A bias row added by the product (dense layers) gives exactly the bits of filling C with the
     /// bias and accumulating with beta = 1, on every path and thread count, across K blocks.
+    /// The ReLU epilogue clamps NaN to +0, as `Activation.relu` does (z > 0 ? z : 0), on every path.
+    func testReLUEpilogueTurnsNaNIntoZero() {
+        let (m, k, n) = (13, 20, 40)
+        var test = Case<Float>(transA: false, transB: false, m: m, n: n, k: k, pad: 0, alpha: 1, beta: 0, seed: 77)
+        test.a[3 * k + 5] = .nan            // row 3 of C is all NaN before the clamp
+        test.b[7 * n + 2] = -.infinity      // column 2: −inf in most rows, NaN where A is 0
+        for path in [GemmPath.scalar, .inPlace, .packed] {
+            let result = test.compute { a, b, c in
+                GemmEngine.run(GemmOperands(transA: false, transB: false, m: m, n: n, k: k, alpha: 1, a: a, lda: k,
+                                            b: b, ldb: n, beta: 0, c: c, ldc: n, relu: true),
+                               pool: .serial, path: path)
+            }
+            for j in 0..<n { XCTAssertEqual(result[3 * n + j].bitPattern, Float(0).bitPattern, "\(path): row 3, column \(j)") }
+            XCTAssertFalse(result.contains { $0.isNaN || $0 < 0 || $0.bitPattern == (-Float(0)).bitPattern }, "\(path)")
+        }
+    }
+
+    /// A pre-packed B (GemmPackedMatrix) gives the same bits as sgemm on B itself: tiny, narrow and
+    /// packed products, several K blocks, two column panels (n > NC = 3072), transposed B, with and
+    /// without bias and ReLU, 1 and 2 threads.
+    func testPrepackedBEqualsUnpackedProduct() {
+        let pools = [WorkerPool.serial, WorkerPool(threads: 2)]
+        var seed: UInt64 = 1200
+        for (m, k, n) in [(2, 3, 5), (30, 40, 7), (60, 256, 256), (13, 600, 40), (3, 8, 3100)] {
+            for transB in [false, true] {
+                for (withBias, relu) in [(false, false), (true, true), (true, false)] {
+                    seed += 1
+                    let test = Case<Float>(transA: seed % 2 == 0, transB: transB, m: m, n: n, k: k, pad: 1,
+                                           alpha: 1, beta: 0, seed: seed)
+                    let bias = (0..<n).map { Float($0 % 17) * 0.3 - 2.5 }
+                    let label = "\(m)x\(k)x\(n) transB=\(transB) bias=\(withBias) relu=\(relu)"
+                    let reference = bias.withUnsafeBufferPointer { biasPointer in
+                        test.compute { a, b, c in
+                            Gemm.sgemm(transA: test.transA, transB: transB, m: m, n: n, k: k, alpha: 1, a: a, lda: test.lda,
+                                       b: b, ldb: test.ldb, beta: 0, c: c, ldc: test.ldc,
+                                       bias: withBias ? biasPointer.baseAddress : nil, relu: relu)
+                        }
+                    }
+                    if !withBias && !relu && m * n * k < 100_000 { test.check(reference, epsilon: Double(Float.ulpOfOne), label) }
+                    for pool in pools {
+                        let result = bias.withUnsafeBufferPointer { biasPointer in
+                            test.compute { a, b, c in
+                                let packed = GemmPackedMatrix(transB: transB, k: k, n: n, b: b, ldb: test.ldb)
+                                Gemm.sgemm(transA: test.transA, m: m, a: a, lda: test.lda, packedB: packed, c: c, ldc: test.ldc,
+                                           bias: withBias ? biasPointer.baseAddress : nil, relu: relu, pool: pool)
+                            }
+                        }
+                        if let index = result.indices.first(where: { result[$0].bitPattern != reference[$0].bitPattern }) {
+                            XCTFail("\(label), \(pool.threadCount) threads: C[\(index / test.ldc), \(index % test.ldc)] is \(result[index]), expected \(reference[index])")
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     func testBiasEpilogueEqualsBroadcastThenBetaOne() {
         let pools = [WorkerPool.serial, WorkerPool(threads: 2)]
         var seed: UInt64 = 900
