@@ -58,7 +58,9 @@ func rounded(_ value: Double, _ digits: Int) -> JSONValue {
 
 func runGemm() {
     let quick = flag("--quick")
-    for shape in gemmShapes {
+    // --shape MxKxN: that product only (for profiling one shape).
+    let only = option("--shape")
+    for shape in gemmShapes where only == nil || only == "\(shape.m)x\(shape.k)x\(shape.n)" {
         let problem = GemmProblem(m: shape.m, k: shape.k, n: shape.n)
         let gflops = problem.gflops(pool: pool, minimumRepeat: quick ? 2 : 20, flopBudget: quick ? 2e8 : 2e9, rounds: quick ? 2 : 5)
         emit([("workload", .string("g1")), ("peer", .string("nnkit")), ("m", .integer(Int64(shape.m))),
