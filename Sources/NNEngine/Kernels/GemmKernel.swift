@@ -312,8 +312,13 @@ enum GemmEngine {
                     let offsets = rows == GemmBlocking.mr ? aRowOffsets : clampedOffsets(rowStride: op.aRow, rows: rows)
                     let a = op.a + i0 * op.aRow + p0 * op.aCol, c = op.c + i0 * op.ldc + j0
                     let update = op.update(block: block, column: j0)
-                    narrowMicroTile(kc: kc, a: a, aRowOffsets: offsets, aKStride: op.aCol, b: bSliver, bKStride: bStride,
-                                    c: c, ldc: op.ldc, rows: rows, cols: cols, update: update)
+                    if op.aCol == 1 && rows == GemmBlocking.mr {
+                        narrowRowMajorTile(kc: kc, a: a, aRowOffsets: offsets, b: bSliver, bKStride: bStride,
+                                           c: c, ldc: op.ldc, cols: cols, update: update)
+                    } else {
+                        narrowMicroTile(kc: kc, a: a, aRowOffsets: offsets, aKStride: op.aCol, b: bSliver, bKStride: bStride,
+                                        c: c, ldc: op.ldc, rows: rows, cols: cols, update: update)
+                    }
                 }
             }
         }
@@ -613,6 +618,19 @@ enum GemmEngine {
             narrowEdgeRowsTile(kc: kc, a: a, aRowOffsets: aRowOffsets, aKStride: aKStride, b: b, bKStride: bKStride,
                                c: c, ldc: ldc, rows: rows, cols: cols, update: update)
         }
+    }
+
+    /// `narrowMicroTile` for six rows of a row-major A (k stride 1), e.g. nninfer's output layer.
+    /// Its own function, with the stride a literal: the unrolled loop then addresses A as row
+    /// offsets plus constant displacements. With the stride a variable, LLVM kept one offset per
+    /// (row, unrolled k step) on the stack and reloaded each before its broadcast.
+    @inline(never)
+    static func narrowRowMajorTile<T: GemmScalar>(
+        kc: Int, a: UnsafePointer<T>, aRowOffsets: (Int, Int, Int, Int, Int, Int),
+        b: UnsafePointer<T>, bKStride: Int, c: UnsafeMutablePointer<T>, ldc: Int, cols: Int, update: TileUpdate<T>
+    ) {
+        microTileRows(GemmBlocking.mr, 1, kc: kc, a: a, aRowOffsets: aRowOffsets, aKStride: 1, b: b, bKStride: bKStride,
+                      c: c, ldc: ldc, cols: cols, update: update)
     }
 
     /// `microTile` for 1…5 rows of a one-vector tile (the last tile of a narrow product).
