@@ -193,6 +193,8 @@ final class RowAssembler {
     private var features: [Float] = []
     /// The row being parsed; appended to `features` once the whole record is known to be good.
     private let row: UnsafeMutablePointer<Float>
+    /// The fast path's divisors: `row[k]` holds a numerator until the row is divided by them.
+    private let divisors: UnsafeMutablePointer<Float>
     let labels = LabelInterner()
     private(set) var labelIDs: [Int32] = []
     private(set) var targets: [Float] = []
@@ -222,6 +224,7 @@ final class RowAssembler {
         featureColumns.initialize(from: plan.featureColumns, count: featureCount)
         fastPathApplies = plan.keepColumns.isEmpty && plan.labelKind == .categorical
         row = .allocate(capacity: max(1, featureCount))
+        divisors = .allocate(capacity: max(1, featureCount))
         keep = Array(repeating: [], count: plan.keepColumns.count)
         features.reserveCapacity(max(16, expectedRows) * featureCount)
         let byteCount = features.capacity * MemoryLayout<Float>.stride
@@ -230,6 +233,7 @@ final class RowAssembler {
 
     deinit {
         row.deallocate()
+        divisors.deallocate()
         fieldEndStorage.deallocate()
         featureColumns.deallocate()
     }
@@ -283,17 +287,21 @@ final class RowAssembler {
         // The numbers: each field must be a finite number as a whole, as `add` requires. Short
         // decimals here; from the first other field on, `parseRemainingFeatures` (a loop without
         // calls keeps its values in registers).
-        let row = self.row, featureColumns = self.featureColumns, tables = self.tables
+        let row = self.row, divisors = self.divisors, featureColumns = self.featureColumns, tables = self.tables
         var k = 0
         // The fast path reads 16 bytes from a field's start, which is at most `recordEnd`.
         if recordEnd <= end &- shortDecimalReadBytes {
             while k < featureCount {
                 let column = featureColumns[k]
                 let fieldStart = fieldEnds[column &- 1] &+ 1
-                guard let value = parseShortDecimal(base, start: fieldStart, length: fieldEnds[column] &- fieldStart, tables: tables) else { break }
-                row[k] = value
+                guard let quotient = shortDecimalQuotient(base, start: fieldStart, length: fieldEnds[column] &- fieldStart,
+                                                          tables: tables) else { break }
+                row[k] = quotient.numerator
+                divisors[k] = quotient.divisor
                 k &+= 1
             }
+            // The same IEEE divisions as parseShortDecimal's, vectorized.
+            for j in 0..<k { row[j] = row[j] / divisors[j] }
         }
         if k < featureCount && !parseRemainingFeatures(base, from: k) { return nil }
 
