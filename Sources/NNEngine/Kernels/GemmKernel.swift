@@ -603,6 +603,11 @@ enum GemmEngine {
     }
 
     /// `microTile` for a tile one vector wide (NR = W; narrow products, see the top).
+    /// The one- and two-vector kernels (this and `microTile`, `narrowEdgeRowsTile` and
+    /// `edgeRowsTile`) are written out twice on purpose. Merged behind a width parameter, the Float
+    /// edge kernel lost its constant-offset unrolling (138 FMA instructions became 30, in a loop);
+    /// merged behind one dispatcher taking the width, nninfer's 256 → 4 output layer took twice
+    /// the time.
     @inline(__always)
     static func narrowMicroTile<T: GemmScalar>(
         kc: Int,
