@@ -21,8 +21,8 @@ import NNEngine
 import NNParallel
 
 final class InferenceNetwork {
-    /// One dense layer with what follows it: y = f(x·weight + bias).
-    struct Step {
+    /// One dense layer with what follows it: y = f(x·weight + bias), as `init` assembles it.
+    private struct Step {
         let inputs: Int
         let outputs: Int
         /// [inputs, outputs], row-major.
@@ -32,10 +32,27 @@ final class InferenceNetwork {
         let activation: Activation
     }
 
-    let steps: [Step]
-    /// Each step's weight packed once for the GEMM: packing it again for every chunk of rows took
-    /// about 3% of nninfer's time on the W2 model.
-    private let packedWeights: [GemmPackedMatrix]
+    /// A step as it runs: its weight packed once for the GEMM (packing it again for every chunk of
+    /// rows took about 3% of nninfer's time on the W2 model) and not kept as an array besides.
+    private struct PackedStep {
+        let inputs: Int
+        let outputs: Int
+        let weight: GemmPackedMatrix
+        let bias: [Float]
+        let activation: Activation
+
+        init(_ step: Step) {
+            inputs = step.inputs
+            outputs = step.outputs
+            weight = step.weight.withUnsafeBufferPointer {
+                GemmPackedMatrix(k: step.inputs, n: step.outputs, b: $0.baseAddress!, ldb: step.outputs)
+            }
+            bias = step.bias
+            activation = step.activation
+        }
+    }
+
+    private let steps: [PackedStep]
     let inputFeatures: Int
     let outputFeatures: Int
     /// Rows run through the chain at a time by one thread: enough that packing the weights is paid
@@ -109,12 +126,7 @@ final class InferenceNetwork {
             }
         }
         guard let first = steps.first, pendingScale == nil else { return nil }
-        self.steps = steps
-        packedWeights = steps.map { step in
-            step.weight.withUnsafeBufferPointer {
-                GemmPackedMatrix(k: step.inputs, n: step.outputs, b: $0.baseAddress!, ldb: step.outputs)
-            }
-        }
+        self.steps = steps.map(PackedStep.init)
         inputFeatures = first.inputs
         outputFeatures = steps.last!.outputs
         maxBlocks = threads > 1 ? threads * Self.blocksPerThread : 1
@@ -152,7 +164,7 @@ final class InferenceNetwork {
             // z = x·W + b, the bias (and a ReLU) applied by the product's epilogue (no separate pass).
             let reluInEpilogue = step.activation == .relu
             step.bias.withUnsafeBufferPointer { bias in
-                Gemm.sgemm(m: rows, a: input, lda: step.inputs, packedB: packedWeights[index],
+                Gemm.sgemm(m: rows, a: input, lda: step.inputs, packedB: step.weight,
                            c: z, ldc: n, bias: bias.baseAddress!, relu: reluInEpilogue)
             }
             if !reluInEpilogue { step.activation.applyInPlace(z, rows: rows, width: n) }
