@@ -22,14 +22,10 @@ import NNParallel
 @_silgen_name("llvm.prefetch.p0")
 func gemmPrefetch(_ address: UnsafeRawPointer, _ rw: Int32, _ locality: Int32, _ cacheType: Int32)
 
-protocol GemmScalar: BinaryFloatingPoint, SIMDScalar, Codable {
-    /// The 256-bit vector of this scalar.
-    associatedtype Vector: SIMD where Vector.Scalar == Self
-    /// Lane-wise `z > 0 ? z : 0` (EngineScalar.relu: one vmaxps / vmaxpd).
-    static func relu(_ v: Vector) -> Vector
-}
+/// The scalars the kernels are written for: EngineScalar's (its 256-bit `Vector` and lane-wise
+/// `relu`), Float and Double.
+protocol GemmScalar: EngineScalar {}
 
-// Vector: SIMD8<Float> / SIMD4<Double>, declared with EngineScalar (Scalar.swift).
 extension Float: GemmScalar {}
 extension Double: GemmScalar {}
 
@@ -160,13 +156,9 @@ struct TileUpdate<T: GemmScalar> {
     func value(_ acc: T, old: T, column j: Int) -> T {
         let z: T
         if let bias { z = alpha * acc + bias[j] } else { z = beta == 0 ? alpha * acc : alpha * acc + beta * old }
-        return relu ? gemmReLU(z) : z
+        return relu ? NNEngine.relu(z) : z
     }
 }
-
-/// ReLU as `Activation.relu` computes it (z > 0 ? z : 0, so NaN becomes 0).
-@inline(__always)
-func gemmReLU<T: GemmScalar>(_ z: T) -> T { z > 0 ? z : 0 }
 
 /// The three ways to compute a product; all give bit-identical results (the reproducibility rule),
 /// so the choice is purely about speed. Tests force each one.
@@ -220,7 +212,7 @@ enum GemmEngine {
             let row = op.c + i * op.ldc
             for j in 0..<op.n {
                 let z = op.bias.map { $0[j] } ?? (op.beta == 0 ? 0 : op.beta * row[j])
-                row[j] = op.relu ? gemmReLU(z) : z
+                row[j] = op.relu ? relu(z) : z
             }
         }
     }
