@@ -118,18 +118,11 @@ let shortDecimalReadBytes = 16
 /// every CSV number has: [+-]? digits [. digits?] or [+-]? . digits ("-0.0180993", "12.5137", "5.",
 /// ".5", "42"), at most 16 bytes, at most 10 digits after the point, a mantissa ≤ 2^24, nothing
 /// else (no spaces, no exponent). Reads `base[start..<start + shortDecimalReadBytes]` (the caller
-/// guarantees they are readable). Returns nil when the field is not of that form: the caller then
-/// runs `parseFloat32` on the field, which accepts a superset and gives the same value on this
-/// form (same Clinger-style arithmetic), so taking this path changes no result. The digits are
-/// decoded with SIMD (csv_scan.h), in straight-line code.
-@inline(__always)
-func parseShortDecimal(_ base: UnsafePointer<UInt8>, start: Int, length: Int, tables: DecimalTables) -> Float? {
-    shortDecimalQuotient(base, start: start, length: length, tables: tables).map { $0.numerator / $0.divisor }
-}
-
-/// `parseShortDecimal`'s value as the quotient not yet taken, numerator / divisor, both exact:
-/// the row parser divides a whole row at once, eight lanes per instruction, instead of one
-/// scalar division per field.
+/// guarantees they are readable). The value is numerator / divisor, both exact, left undivided so
+/// that the row parser divides a whole row at once, eight lanes per instruction. Returns nil when
+/// the field is not of that form: the caller then runs `parseFloat32` on the field, which accepts
+/// a superset and gives the same value on this form (same Clinger-style arithmetic), so taking
+/// this path changes no result. The digits are decoded with SIMD (csv_scan.h), in straight-line code.
 @inline(__always)
 func shortDecimalQuotient(_ base: UnsafePointer<UInt8>, start: Int, length: Int,
                           tables: DecimalTables) -> (numerator: Float, divisor: Float)? {

@@ -300,7 +300,7 @@ final class RowAssembler {
                 divisors[k] = quotient.divisor
                 k &+= 1
             }
-            // The same IEEE divisions as parseShortDecimal's, vectorized.
+            // Each field's one IEEE division, a row at a time (vectorized).
             for j in 0..<k { row[j] = row[j] / divisors[j] }
         }
         if k < featureCount && !parseRemainingFeatures(base, from: k) { return nil }

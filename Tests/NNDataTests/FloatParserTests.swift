@@ -102,7 +102,8 @@ final class FloatParserTests: XCTestCase {
     private func shortDecimal(_ text: String, followedBy after: String = ",") -> Float? {
         let bytes = Array((text + after).utf8) + Array("1234567890123456".utf8)
         return bytes.withUnsafeBufferPointer { buffer in
-            parseShortDecimal(buffer.baseAddress!, start: 0, length: text.utf8.count, tables: DecimalTables.shared)
+            shortDecimalQuotient(buffer.baseAddress!, start: 0, length: text.utf8.count, tables: DecimalTables.shared)
+                .map { $0.numerator / $0.divisor }
         }
     }
 
