@@ -763,35 +763,23 @@ enum GemmEngine {
         typealias V = T.Vector
         let raw = UnsafeMutableRawPointer(c)
         let highOffset = V.scalarCount * MemoryLayout<T>.stride
-        // alpha = 1 (every caller but the gradient scaling) skips the multiply: 1·acc is exact, and
-        // the generic vector product compiles to lane shuffles here.
-        let alphaV = V(repeating: update.alpha), unscaled = update.alpha == 1
-        var newLow: V
-        var newHigh = V()
+        // alpha = 1 (every caller but the gradient scaling) skips the multiply, beta = 1 (later K
+        // blocks) the other: both products are exact there, and the generic vector product compiles
+        // to lane shuffles in this function. Unfused, so the bits equal the scalar path's.
+        let scaled = update.alpha == 1 ? (low, high) : (V(repeating: update.alpha) * low, V(repeating: update.alpha) * high)
+        var newLow = scaled.0
+        var newHigh = vectors > 1 ? scaled.1 : V()
         if let bias = update.bias {
             let biasRaw = UnsafeRawPointer(bias)
-            let biasLow = biasRaw.loadUnaligned(as: V.self)
-            let biasHigh = vectors > 1 ? biasRaw.loadUnaligned(fromByteOffset: highOffset, as: V.self) : V()
-            if unscaled {
-                newLow = low + biasLow
-                newHigh = high + biasHigh
-            } else {
-                newLow = alphaV * low + biasLow
-                if vectors > 1 { newHigh = alphaV * high + biasHigh }
-            }
-        } else if update.beta == 0 {
-            newLow = unscaled ? low : alphaV * low
-            if vectors > 1 { newHigh = unscaled ? high : alphaV * high }
-        } else {
-            let betaV = V(repeating: update.beta)
+            newLow = newLow + biasRaw.loadUnaligned(as: V.self)
+            if vectors > 1 { newHigh = newHigh + biasRaw.loadUnaligned(fromByteOffset: highOffset, as: V.self) }
+        } else if update.beta != 0 {
+            let betaV = V(repeating: update.beta), unscaledOld = update.beta == 1
             let oldLow = UnsafeRawPointer(raw).loadUnaligned(as: V.self)
-            let oldHigh = vectors > 1 ? UnsafeRawPointer(raw).loadUnaligned(fromByteOffset: highOffset, as: V.self) : V()
-            if unscaled && update.beta == 1 {
-                newLow = low + oldLow
-                newHigh = high + oldHigh
-            } else {
-                newLow = alphaV * low + betaV * oldLow
-                if vectors > 1 { newHigh = alphaV * high + betaV * oldHigh }
+            newLow = newLow + (unscaledOld ? oldLow : betaV * oldLow)
+            if vectors > 1 {
+                let oldHigh = UnsafeRawPointer(raw).loadUnaligned(fromByteOffset: highOffset, as: V.self)
+                newHigh = newHigh + (unscaledOld ? oldHigh : betaV * oldHigh)
             }
         }
         if update.relu {
