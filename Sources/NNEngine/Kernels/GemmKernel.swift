@@ -16,8 +16,11 @@
 // result is bit-identical for any thread count and for every code path (scalar, in-place, packed).
 
 import NNParallel
+#if arch(x86_64)
+import _Builtin_intrinsics.intel
+#endif
 
-/// LLVM's prefetch intrinsic (a hint; never faults): rw 0 = read / 1 = write, locality 3 = keep in
+/// LLVM's prefetch intrinsic (a hint; never faults; GEMM and `gatherRows`): rw 0 = read / 1 = write, locality 3 = keep in
 /// all cache levels, cacheType 1 = data.
 @_silgen_name("llvm.prefetch.p0")
 func gemmPrefetch(_ address: UnsafeRawPointer, _ rw: Int32, _ locality: Int32, _ cacheType: Int32)
@@ -471,6 +474,9 @@ enum GemmEngine {
                 let out = dst + p * nr
                 for j in 0..<nr { out[j] = j < cols ? src[j] : 0 }
             }
+        } else if T.self == Float.self && op.bRow == 1 && cols == nr && nr == 16 {
+            packTransposedFloatSliver(UnsafeRawPointer(op.b + p0 + j0 * op.bCol).assumingMemoryBound(to: Float.self), ldb: op.bCol,
+                                      kc: kc, into: UnsafeMutableRawPointer(dst).assumingMemoryBound(to: Float.self))
         } else {
             // Transposed B: each column of op(B) is contiguous in memory.
             for j in 0..<nr {
@@ -494,11 +500,14 @@ enum GemmEngine {
             packRowMajorFloatTile(UnsafeRawPointer(op.a + i0 * op.aRow + p0).assumingMemoryBound(to: Float.self), lda: op.aRow, kc: kc,
                                   into: UnsafeMutableRawPointer(dst).assumingMemoryBound(to: Float.self))
         } else if op.aRow == 1 && rows == mr {
-            // Transposed A, full tile: the MR values of one k are contiguous, a fixed-length copy.
+            // Transposed A, full tile: the MR = 6 values of one k are contiguous, copied as a 4- and
+            // a 2-vector (an element loop compiled to 12 scalar moves per k).
             for p in 0..<kc {
-                let src = op.a + i0 + (p0 + p) * op.aCol
-                let out = dst + p * mr
-                for r in 0..<mr { out[r] = src[r] }
+                let src = UnsafeRawPointer(op.a + i0 + (p0 + p) * op.aCol)
+                let out = UnsafeMutableRawPointer(dst + p * mr)
+                let four = 4 * MemoryLayout<T>.stride
+                out.storeBytes(of: src.loadUnaligned(as: SIMD4<T>.self), as: SIMD4<T>.self)
+                out.storeBytes(of: src.loadUnaligned(fromByteOffset: four, as: SIMD2<T>.self), toByteOffset: four, as: SIMD2<T>.self)
             }
         } else if op.aRow == 1 {
             // Transposed A, edge tile: zero rows past the block.
@@ -558,6 +567,73 @@ enum GemmEngine {
         for q in 0..<(kc - p) {
             for r in 0..<6 { tail[q * 6 + r] = a[r * lda + p + q] }
         }
+    }
+
+    /// `packBSliver` for a full 16-column sliver of transposed Float B (the backward pass's
+    /// dX = dZ·Wᵀ): column j of op(B) is row j of `b` (`ldb` apart). Eight k at a time, each 8 × 8
+    /// block is transposed in registers and written as eight contiguous vectors, instead of 64
+    /// scattered single-value stores.
+    @inline(__always)
+    static func packTransposedFloatSliver(_ b: UnsafePointer<Float>, ldb: Int, kc: Int, into dst: UnsafeMutablePointer<Float>) {
+        typealias V = SIMD8<Float>
+        var p = 0
+        while p + 8 <= kc {
+            for half in 0..<2 {
+                // r_j: column j's eight values at k = p..<p+8.
+                let column = UnsafeRawPointer(b + half * 8 * ldb + p)
+                let stride = ldb * MemoryLayout<Float>.stride
+                let r0 = column.loadUnaligned(as: V.self), r1 = column.loadUnaligned(fromByteOffset: stride, as: V.self)
+                let r2 = column.loadUnaligned(fromByteOffset: 2 * stride, as: V.self), r3 = column.loadUnaligned(fromByteOffset: 3 * stride, as: V.self)
+                let r4 = column.loadUnaligned(fromByteOffset: 4 * stride, as: V.self), r5 = column.loadUnaligned(fromByteOffset: 5 * stride, as: V.self)
+                let r6 = column.loadUnaligned(fromByteOffset: 6 * stride, as: V.self), r7 = column.loadUnaligned(fromByteOffset: 7 * stride, as: V.self)
+                let c = transposed8x8((r0, r1, r2, r3, r4, r5, r6, r7))
+                let out = UnsafeMutableRawPointer(dst + p * 16 + half * 8)
+                let row = 16 * MemoryLayout<Float>.stride
+                out.storeBytes(of: c.0, as: V.self)
+                out.storeBytes(of: c.1, toByteOffset: row, as: V.self)
+                out.storeBytes(of: c.2, toByteOffset: 2 * row, as: V.self)
+                out.storeBytes(of: c.3, toByteOffset: 3 * row, as: V.self)
+                out.storeBytes(of: c.4, toByteOffset: 4 * row, as: V.self)
+                out.storeBytes(of: c.5, toByteOffset: 5 * row, as: V.self)
+                out.storeBytes(of: c.6, toByteOffset: 6 * row, as: V.self)
+                out.storeBytes(of: c.7, toByteOffset: 7 * row, as: V.self)
+            }
+            p += 8
+        }
+        for q in p..<kc {
+            for j in 0..<16 { dst[q * 16 + j] = b[j * ldb + q] }
+        }
+    }
+
+    /// The 8 × 8 transpose of rows r0…r7: result q holds (r0[q], r1[q], …, r7[q]).
+    @inline(__always)
+    static func transposed8x8(_ r: (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>,
+                                    SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>))
+        -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) {
+        #if arch(x86_64)
+        // The usual AVX sequence, one instruction per step (written as generic SIMD element
+        // initializers, LLVM merged the steps into long blend/insert chains with spills):
+        // interleave row pairs (unpcklps/unpckhps), then 64-bit pairs (unpcklpd/unpckhpd), which
+        // leaves k = q in the low 128-bit half and k = q + 4 in the high one; then swap halves.
+        func pairs(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> (SIMD8<Float>, SIMD8<Float>) {
+            (_mm256_unpacklo_ps(a, b), _mm256_unpackhi_ps(a, b))
+        }
+        func quads(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> (SIMD8<Float>, SIMD8<Float>) {
+            let a = _mm256_castps_pd(a), b = _mm256_castps_pd(b)
+            return (_mm256_castpd_ps(_mm256_unpacklo_pd(a, b)), _mm256_castpd_ps(_mm256_unpackhi_pd(a, b)))
+        }
+        let (t0, t1) = pairs(r.0, r.1), (t2, t3) = pairs(r.2, r.3), (t4, t5) = pairs(r.4, r.5), (t6, t7) = pairs(r.6, r.7)
+        // u0: k 0 | 4 of rows 0-3, u1: k 1 | 5, u2: k 2 | 6, u3: k 3 | 7; u4-u7 the same for rows 4-7.
+        let (u0, u1) = quads(t0, t2), (u2, u3) = quads(t1, t3), (u4, u5) = quads(t4, t6), (u6, u7) = quads(t5, t7)
+        return (SIMD8(lowHalf: u0.lowHalf, highHalf: u4.lowHalf), SIMD8(lowHalf: u1.lowHalf, highHalf: u5.lowHalf),
+                SIMD8(lowHalf: u2.lowHalf, highHalf: u6.lowHalf), SIMD8(lowHalf: u3.lowHalf, highHalf: u7.lowHalf),
+                SIMD8(lowHalf: u0.highHalf, highHalf: u4.highHalf), SIMD8(lowHalf: u1.highHalf, highHalf: u5.highHalf),
+                SIMD8(lowHalf: u2.highHalf, highHalf: u6.highHalf), SIMD8(lowHalf: u3.highHalf, highHalf: u7.highHalf))
+        #else
+        let rows = [r.0, r.1, r.2, r.3, r.4, r.5, r.6, r.7]
+        func column(_ q: Int) -> SIMD8<Float> { SIMD8(rows.map { $0[q] }) }
+        return (column(0), column(1), column(2), column(3), column(4), column(5), column(6), column(7))
+        #endif
     }
 
     /// Offsets of MR rows for reading A in place; rows past `rows` repeat the last valid row so
