@@ -147,10 +147,10 @@ public final class EngineTrainer {
     public func step(start: Int, rows: Int) throws {
         let width = data.featureCount
         data.features.withUnsafeBufferPointer { features in
-            for r in 0..<rows {
-                let source = order[start + r]
-                (batchFeatures + r * width).update(from: features.baseAddress! + source * width, count: width)
-                batchLabels[r] = data.labels[source]
+            order.withUnsafeBufferPointer { order in
+                let batchOrder = UnsafeBufferPointer(rebasing: order[start..<start + rows])
+                gatherRows(features.baseAddress!, width: width, indices: batchOrder, into: batchFeatures)
+                for (r, source) in batchOrder.enumerated() { batchLabels[r] = data.labels[source] }
             }
         }
         _ = try network.trainStep(inputs: UnsafeBufferPointer(start: batchFeatures, count: rows * width), rows: rows,

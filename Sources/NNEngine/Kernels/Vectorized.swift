@@ -42,3 +42,26 @@ func storeLanes<T: EngineScalar>(_ v: T.Vector, _ p: UnsafeMutablePointer<T>, _ 
     }
     for l in 0..<lanes { p[l] = v[l] }
 }
+
+/// Row gather (a batch in shuffled order): row r of `destination` = row `indices[r]` of `source`,
+/// both row-major with `width` values a row. Rows are copied in whole vectors, and the row eight
+/// places ahead is prefetched: a shuffled row is usually a cache miss, and a per-row memcpy call
+/// with its miss took about 2% of a W2 training step.
+@_specialize(exported: true, where T == Float)
+@_specialize(exported: true, where T == Double)
+public func gatherRows<T: EngineScalar>(_ source: UnsafePointer<T>, width: Int, indices: UnsafeBufferPointer<Int>,
+                                        into destination: UnsafeMutablePointer<T>) {
+    let ahead = 8
+    let rowBytes = width * MemoryLayout<T>.stride
+    for r in 0..<indices.count {
+        if r + ahead < indices.count, rowBytes > 0 {
+            let next = UnsafeRawPointer(source + indices[r + ahead] * width)
+            gemmPrefetch(next, 0, 3, 1)
+            gemmPrefetch(next + (rowBytes - 1), 0, 3, 1)
+        }
+        let from = source + indices[r] * width, to = destination + r * width
+        forEachVector(T.self, count: width) { offset, lanes in
+            storeLanes(loadLanes(from + offset, lanes), to + offset, lanes)
+        }
+    }
+}

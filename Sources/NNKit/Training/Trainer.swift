@@ -301,9 +301,9 @@ public final class Trainer {
                         var start = firstRow
                         while start < n {
                             let rows = min(batchSize, n - start)
-                            for r in 0..<rows {
-                                let source = order[start + r]
-                                (batchInputs.baseAddress! + r * width).update(from: features.baseAddress! + source * width, count: width)
+                            let batchOrder = UnsafeBufferPointer(rebasing: order[start..<start + rows])
+                            gatherRows(features.baseAddress!, width: width, indices: batchOrder, into: batchInputs.baseAddress!)
+                            for (r, source) in batchOrder.enumerated() {
                                 if isClassification { batchLabels[r] = labels[source] } else { batchTargets[r] = targets[source] }
                             }
                             let step = (epoch - 1) * stepsPerEpoch + batch
