@@ -496,8 +496,11 @@ enum GemmEngine {
     static func packATile<T: GemmScalar>(_ op: GemmOperands<T>, i0: Int, rowsLeft: Int, p0: Int, kc: Int, into dst: UnsafeMutablePointer<T>) {
         let mr = GemmBlocking.mr
         let rows = min(mr, rowsLeft)
-        if T.self == Float.self && op.aCol == 1 && rows == mr {
-            packRowMajorFloatTile(UnsafeRawPointer(op.a + i0 * op.aRow + p0).assumingMemoryBound(to: Float.self), lda: op.aRow, kc: kc,
+        if T.self == Float.self && op.aCol == 1 {
+            // Row-major A; an edge tile's missing rows repeat its last row (never read: edge tiles
+            // run a kernel for exactly their rows).
+            packRowMajorFloatTile(UnsafeRawPointer(op.a + i0 * op.aRow + p0).assumingMemoryBound(to: Float.self),
+                                  rowOffsets: clampedOffsets(rowStride: op.aRow, rows: rows), kc: kc,
                                   into: UnsafeMutableRawPointer(dst).assumingMemoryBound(to: Float.self))
         } else if op.aRow == 1 && rows == mr {
             // Transposed A, full tile: the MR = 6 values of one k are contiguous, copied as a 4- and
@@ -528,22 +531,24 @@ enum GemmEngine {
         }
     }
 
-    /// `packATile` for a full tile of row-major Float A (six rows `lda` apart): eight k at a time,
+    /// `packATile` for a tile of row-major Float A (its six rows at `rowOffsets`): eight k at a time,
     /// the 6 × 8 block is transposed in registers (two 4 × 4 transposes for rows 0-3, an interleave for
     /// rows 4-5) and written with 16 contiguous stores instead of 48 scattered ones.
     @inline(__always)
-    static func packRowMajorFloatTile(_ a: UnsafePointer<Float>, lda: Int, kc: Int, into dst: UnsafeMutablePointer<Float>) {
+    static func packRowMajorFloatTile(_ a: UnsafePointer<Float>, rowOffsets: (Int, Int, Int, Int, Int, Int), kc: Int,
+                                      into dst: UnsafeMutablePointer<Float>) {
         typealias V4 = SIMD4<Float>
         typealias V2 = SIMD2<Float>
+        let (o0, o1, o2, o3, o4, o5) = rowOffsets
         var p = 0
         var out = UnsafeMutableRawPointer(dst)
         while p + 8 <= kc {
-            let rows = (UnsafeRawPointer(a + p).loadUnaligned(as: SIMD8<Float>.self),
-                        UnsafeRawPointer(a + lda + p).loadUnaligned(as: SIMD8<Float>.self),
-                        UnsafeRawPointer(a + 2 * lda + p).loadUnaligned(as: SIMD8<Float>.self),
-                        UnsafeRawPointer(a + 3 * lda + p).loadUnaligned(as: SIMD8<Float>.self),
-                        UnsafeRawPointer(a + 4 * lda + p).loadUnaligned(as: SIMD8<Float>.self),
-                        UnsafeRawPointer(a + 5 * lda + p).loadUnaligned(as: SIMD8<Float>.self))
+            let rows = (UnsafeRawPointer(a + o0 + p).loadUnaligned(as: SIMD8<Float>.self),
+                        UnsafeRawPointer(a + o1 + p).loadUnaligned(as: SIMD8<Float>.self),
+                        UnsafeRawPointer(a + o2 + p).loadUnaligned(as: SIMD8<Float>.self),
+                        UnsafeRawPointer(a + o3 + p).loadUnaligned(as: SIMD8<Float>.self),
+                        UnsafeRawPointer(a + o4 + p).loadUnaligned(as: SIMD8<Float>.self),
+                        UnsafeRawPointer(a + o5 + p).loadUnaligned(as: SIMD8<Float>.self))
             for half in 0..<2 {
                 let r0 = half == 0 ? rows.0.lowHalf : rows.0.highHalf, r1 = half == 0 ? rows.1.lowHalf : rows.1.highHalf
                 let r2 = half == 0 ? rows.2.lowHalf : rows.2.highHalf, r3 = half == 0 ? rows.3.lowHalf : rows.3.highHalf
@@ -565,7 +570,8 @@ enum GemmEngine {
         }
         let tail = UnsafeMutablePointer<Float>(out.assumingMemoryBound(to: Float.self))
         for q in 0..<(kc - p) {
-            for r in 0..<6 { tail[q * 6 + r] = a[r * lda + p + q] }
+            tail[q * 6] = a[o0 + p + q]; tail[q * 6 + 1] = a[o1 + p + q]; tail[q * 6 + 2] = a[o2 + p + q]
+            tail[q * 6 + 3] = a[o3 + p + q]; tail[q * 6 + 4] = a[o4 + p + q]; tail[q * 6 + 5] = a[o5 + p + q]
         }
     }
 
