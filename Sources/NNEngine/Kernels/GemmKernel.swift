@@ -636,8 +636,7 @@ enum GemmEngine {
                 SIMD8(lowHalf: u0.highHalf, highHalf: u4.highHalf), SIMD8(lowHalf: u1.highHalf, highHalf: u5.highHalf),
                 SIMD8(lowHalf: u2.highHalf, highHalf: u6.highHalf), SIMD8(lowHalf: u3.highHalf, highHalf: u7.highHalf))
         #else
-        let rows = [r.0, r.1, r.2, r.3, r.4, r.5, r.6, r.7]
-        func column(_ q: Int) -> SIMD8<Float> { SIMD8(rows.map { $0[q] }) }
+        func column(_ q: Int) -> SIMD8<Float> { SIMD8(r.0[q], r.1[q], r.2[q], r.3[q], r.4[q], r.5[q], r.6[q], r.7[q]) }
         return (column(0), column(1), column(2), column(3), column(4), column(5), column(6), column(7))
         #endif
     }
