@@ -46,6 +46,14 @@ enum GemmBlocking {
     static let maxScalarMultiplyAdds = 512
 }
 
+/// Values from one packed B sliver (kc rows of NR) to the next: one row more than it holds. At
+/// kc = 64 or 256 a sliver is a multiple of 4 KiB, so packing wrote its rows to addresses 4 KiB
+/// apart, which alias in the L1 and in the store-to-load checks.
+@inline(__always)
+func gemmSliverStride<T: GemmScalar>(_: T.Type, kc: Int) -> Int {
+    (kc + 1) * 2 * T.Vector.scalarCount
+}
+
 /// The K-block boundaries every path uses: `count` blocks of `size` (the last one shorter).
 @inline(__always)
 func kBlocking(_ k: Int) -> (count: Int, size: Int) {
@@ -84,7 +92,7 @@ final class GemmPackedPanels<T: GemmScalar> {
             let slivers = (min(ncMax, n - jc) + nr - 1) / nr
             for block in 0..<blocks.count {
                 offsets.append(total)
-                total += slivers * nr * (min(k, (block + 1) * blocks.size) - block * blocks.size)
+                total += slivers * gemmSliverStride(T.self, kc: min(k, (block + 1) * blocks.size) - block * blocks.size)
             }
         }
         self.offsets = offsets
@@ -327,7 +335,7 @@ enum GemmEngine {
         let mr = GemmBlocking.mr
         let blocks = kBlocking(op.k)
         let ncMax = GemmPackedPanels<T>.panelWidth(n: op.n)
-        let panelCount = blocks.size * ncMax
+        let panelCount = (ncMax + nr - 1) / nr * gemmSliverStride(T.self, kc: blocks.size)
         let scratchPanel = prepacked != nil ? nil : GemmScratch.current.buffer(.packedB, bytes: panelCount * MemoryLayout<T>.stride)
             .bindMemory(to: T.self, capacity: panelCount)
         let usePool = threads > 1 ? pool : WorkerPool.serial
@@ -396,7 +404,7 @@ enum GemmEngine {
                     }
                     for s in sliverStart..<sliverEnd {
                         let j0 = jc + s * nr
-                        packedBlockTimesSliver(kc: kc, packedA: UnsafePointer(packedA), rows: mc, bSliver: panel + s * kc * nr,
+                        packedBlockTimesSliver(kc: kc, packedA: UnsafePointer(packedA), rows: mc, bSliver: panel + s * gemmSliverStride(T.self, kc: kc),
                                                c: op.c + i0 * op.ldc + j0, ldc: op.ldc, cols: min(nr, op.n - j0),
                                                update: op.update(block: block, column: j0))
                     }
@@ -438,7 +446,7 @@ enum GemmEngine {
                 let src = UnsafeRawPointer(op.b + (p0 + p) * op.bRow + j0)
                 let out = UnsafeMutableRawPointer(panel + p * nr)
                 for s in range.lowerBound..<full {
-                    let from = src + s * nr * MemoryLayout<T>.stride, to = out + s * kc * nr * MemoryLayout<T>.stride
+                    let from = src + s * nr * MemoryLayout<T>.stride, to = out + s * gemmSliverStride(T.self, kc: kc) * MemoryLayout<T>.stride
                     to.storeBytes(of: from.loadUnaligned(as: V.self), as: V.self)
                     to.storeBytes(of: from.loadUnaligned(fromByteOffset: highOffset, as: V.self), toByteOffset: highOffset, as: V.self)
                 }
@@ -446,7 +454,7 @@ enum GemmEngine {
         }
         for s in max(full, range.lowerBound)..<range.upperBound {
             // The width as a literal expression: a constant, so the copy unrolls.
-            packBSliver(op, p0: p0, kc: kc, j0: j0 + s * nr, width: 2 * T.Vector.scalarCount, into: panel + s * kc * nr)
+            packBSliver(op, p0: p0, kc: kc, j0: j0 + s * nr, width: 2 * T.Vector.scalarCount, into: panel + s * gemmSliverStride(T.self, kc: kc))
         }
     }
 
