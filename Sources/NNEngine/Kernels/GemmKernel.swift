@@ -20,11 +20,6 @@ import NNParallel
 import _Builtin_intrinsics.intel
 #endif
 
-/// LLVM's prefetch intrinsic (a hint; never faults; GEMM and `gatherRows`): rw 0 = read / 1 = write, locality 3 = keep in
-/// all cache levels, cacheType 1 = data.
-@_silgen_name("llvm.prefetch.p0")
-func gemmPrefetch(_ address: UnsafeRawPointer, _ rw: Int32, _ locality: Int32, _ cacheType: Int32)
-
 /// The scalars the kernels are written for: EngineScalar's (its 256-bit `Vector` and lane-wise
 /// `relu`), Float and Double.
 protocol GemmScalar: EngineScalar {}
@@ -786,13 +781,13 @@ enum GemmEngine {
         let bStep = bKStride * MemoryLayout<T>.stride
         // C is only touched after the loop: start fetching its rows now.
         for r in 0..<rows {
-            gemmPrefetch(UnsafeRawPointer(c + r * ldc), 1, 3, 1)
-            gemmPrefetch(UnsafeRawPointer(c + r * ldc + vectors * lanes - 1), 1, 3, 1)
+            cachePrefetch(UnsafeRawPointer(c + r * ldc), 1, 3, 1)
+            cachePrefetch(UnsafeRawPointer(c + r * ldc + vectors * lanes - 1), 1, 3, 1)
         }
         // B rows 8 steps ahead: the first tile of a sliver would otherwise wait on L2/L3 latency.
         let bAhead = 8 * bStep
         for _ in 0..<kc {
-            gemmPrefetch(pb + bAhead, 0, 3, 1)
+            cachePrefetch(pb + bAhead, 0, 3, 1)
             let b0 = pb.loadUnaligned(as: V.self)
             let b1 = vectors > 1 ? pb.loadUnaligned(fromByteOffset: highOffset, as: V.self) : V()
             var x = V(repeating: pa[o0])

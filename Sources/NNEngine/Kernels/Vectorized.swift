@@ -5,6 +5,11 @@
 // lanes (the others are 0) and `storeLanes` writes only the valid lanes. Every lane does exactly
 // the IEEE operations the scalar formula would, so results do not depend on the vector width.
 
+/// LLVM's prefetch intrinsic (a hint; never faults), for the GEMM kernels and `gatherRows`:
+/// rw 0 = read / 1 = write, locality 3 = keep in all cache levels, cacheType 1 = data.
+@_silgen_name("llvm.prefetch.p0")
+func cachePrefetch(_ address: UnsafeRawPointer, _ rw: Int32, _ locality: Int32, _ cacheType: Int32)
+
 /// Calls `body(offset, lanes)` for offset = 0, W, 2W, … < count (W = T.Vector.scalarCount) with
 /// lanes = min(W, count − offset).
 @inline(__always)
@@ -56,8 +61,8 @@ public func gatherRows<T: EngineScalar>(_ source: UnsafePointer<T>, width: Int, 
     for r in 0..<indices.count {
         if r + ahead < indices.count, rowBytes > 0 {
             let next = UnsafeRawPointer(source + indices[r + ahead] * width)
-            gemmPrefetch(next, 0, 3, 1)
-            gemmPrefetch(next + (rowBytes - 1), 0, 3, 1)
+            cachePrefetch(next, 0, 3, 1)
+            cachePrefetch(next + (rowBytes - 1), 0, 3, 1)
         }
         let from = source + indices[r] * width, to = destination + r * width
         forEachVector(T.self, count: width) { offset, lanes in
