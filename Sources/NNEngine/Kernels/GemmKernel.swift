@@ -166,6 +166,42 @@ struct TileUpdate<T: GemmScalar> {
     }
 }
 
+/// How the packed path cuts a block of `rows` rows into tiles (packed A tile t at t·MR·kc): tiles
+/// of MR rows, except that a last tile of 1-3 rows is merged with the one before and the pair cut
+/// into two nearly equal tiles (6 + 2 → 4 + 4, 6 + 1 → 4 + 3, 6 + 3 → 5 + 4). Each accumulator is
+/// one chain of dependent multiply-adds (the reproducibility rule), so a tile of r rows has 2r
+/// chains; with 4-cycle FMA latency and two FMA units, 8 chains keep the core busy and 4 only
+/// half: a 2-row tile took as long per k as 4 rows, two 4-row tiles take as long as 8.
+struct RowTiling {
+    let count: Int
+    private let rows: Int, firstMerged: Int, mergedRows: Int
+
+    @inline(__always)
+    init(rows: Int) {
+        let mr = GemmBlocking.mr
+        let full = rows / mr, rest = rows % mr
+        self.rows = rows
+        count = full + (rest > 0 ? 1 : 0)
+        if rest > 0 && rest < 4 && full > 0 {
+            firstMerged = full - 1
+            mergedRows = mr + rest
+        } else {
+            firstMerged = count
+            mergedRows = 0
+        }
+    }
+
+    /// Tile t's first row within the block and its row count.
+    @inline(__always)
+    func tile(_ t: Int) -> (start: Int, rows: Int) {
+        let mr = GemmBlocking.mr
+        let start = t * mr
+        if t < firstMerged { return (start, min(mr, rows - start)) }
+        let firstHalf = (mergedRows + 1) / 2
+        return t == firstMerged ? (start, firstHalf) : (start - mr + firstHalf, mergedRows - firstHalf)
+    }
+}
+
 /// The three ways to compute a product; all give bit-identical results (the reproducibility rule),
 /// so the choice is purely about speed. Tests force each one.
 enum GemmPath {
@@ -394,8 +430,10 @@ enum GemmEngine {
 
                     let packedA = GemmScratch.current.buffer(.packedA, bytes: tiles * mr * kc * MemoryLayout<T>.stride)
                         .bindMemory(to: T.self, capacity: tiles * mr * kc)
-                    for t in 0..<tiles {
-                        packATile(op, i0: i0 + t * mr, rowsLeft: mc - t * mr, p0: p0, kc: kc, into: packedA + t * mr * kc)
+                    let tiling = RowTiling(rows: mc)
+                    for t in 0..<tiling.count {
+                        let tile = tiling.tile(t)
+                        packATile(op, i0: i0 + tile.start, rowsLeft: tile.rows, p0: p0, kc: kc, into: packedA + t * mr * kc)
                     }
                     for s in sliverStart..<sliverEnd {
                         let j0 = jc + s * nr
@@ -415,11 +453,11 @@ enum GemmEngine {
     @inline(never)
     static func packedBlockTimesSliver<T: GemmScalar>(kc: Int, packedA: UnsafePointer<T>, rows: Int, bSliver: UnsafePointer<T>,
                                                       c: UnsafeMutablePointer<T>, ldc: Int, cols: Int, update: TileUpdate<T>) {
-        let mr = GemmBlocking.mr
-        for t in 0..<(rows + mr - 1) / mr {
-            microTile(kc: kc, a: packedA + t * mr * kc, aRowOffsets: (0, 1, 2, 3, 4, 5), aKStride: mr,
-                      b: bSliver, bKStride: 2 * T.Vector.scalarCount,
-                      c: c + t * mr * ldc, ldc: ldc, rows: min(mr, rows - t * mr), cols: cols, update: update)
+        let tiling = RowTiling(rows: rows)
+        for t in 0..<tiling.count {
+            let tile = tiling.tile(t)
+            microTile(kc: kc, a: packedA + t * GemmBlocking.mr * kc, b: bSliver,
+                      c: c + tile.start * ldc, ldc: ldc, rows: tile.rows, cols: cols, update: update)
         }
     }
 
@@ -655,26 +693,24 @@ enum GemmEngine {
 
     // MARK: Micro-kernel
 
-    /// C[0..<rows, 0..<cols] = alpha · (A·B) + beta · C (or + bias, see TileUpdate) for one MR × NR tile, where
-    /// A[r, p] = a[offset_r + p·aKStride] and B[p, 0..<NR] = b[p·bKStride ..< p·bKStride + NR]
-    /// (NR values readable even past `cols`). beta == 0 means C is not read.
-    /// Full tiles run the 6-row kernel inlined here (the packed path's constant A offsets stay
-    /// constants); edge tiles of r < 6 rows call a kernel for exactly r rows (for W1's m = 32, the
-    /// last of six tiles has 2 rows: a 6-row kernel would waste a ninth of the work).
+    /// C[0..<rows, 0..<cols] = alpha · (A·B) + beta · C (or + bias, see TileUpdate) for one MR × NR tile
+    /// of packed operands: A as kc columns of MR values (`packATile`), B as kc rows of NR values
+    /// (`packBPanel`, NR values readable even past `cols`). beta == 0 means C is not read.
+    /// Full tiles run the 6-row kernel inlined here; edge tiles of r < 6 rows call a kernel for
+    /// exactly r rows (for W1's m = 32, the last of six tiles has 2 rows: a 6-row kernel would waste
+    /// a ninth of the work). Both see the packed strides and A offsets as literals, so the unrolled
+    /// loop addresses A and B with constant displacements.
     @inline(__always)
     static func microTile<T: GemmScalar>(
-        kc: Int,
-        a: UnsafePointer<T>, aRowOffsets: (Int, Int, Int, Int, Int, Int), aKStride: Int,
-        b: UnsafePointer<T>, bKStride: Int,
+        kc: Int, a: UnsafePointer<T>, b: UnsafePointer<T>,
         c: UnsafeMutablePointer<T>, ldc: Int, rows: Int, cols: Int,
         update: TileUpdate<T>
     ) {
         if rows == GemmBlocking.mr {
-            microTileRows(GemmBlocking.mr, 2, kc: kc, a: a, aRowOffsets: aRowOffsets, aKStride: aKStride, b: b, bKStride: bKStride,
-                          c: c, ldc: ldc, cols: cols, update: update)
+            microTileRows(GemmBlocking.mr, 2, kc: kc, a: a, aRowOffsets: (0, 1, 2, 3, 4, 5), aKStride: GemmBlocking.mr,
+                          b: b, bKStride: 2 * T.Vector.scalarCount, c: c, ldc: ldc, cols: cols, update: update)
         } else {
-            edgeRowsTile(kc: kc, a: a, aRowOffsets: aRowOffsets, aKStride: aKStride, b: b, bKStride: bKStride,
-                         c: c, ldc: ldc, rows: rows, cols: cols, update: update)
+            edgeRowsTile(kc: kc, a: a, b: b, c: c, ldc: ldc, rows: rows, cols: cols, update: update)
         }
     }
 
@@ -737,25 +773,27 @@ enum GemmEngine {
         }
     }
 
-    /// `microTile` for 1…5 rows, one specialized kernel per row count.
+    /// `microTile` for 1…5 rows, one specialized kernel per row count (`RowTiling` leaves 1-2 row
+    /// tiles only in blocks of fewer than MR rows). The packed layout is spelled out here rather
+    /// than passed in: as arguments of this out-of-line function the strides were variables, and
+    /// the loop reloaded spilled A offsets from the stack at every k.
     @inline(never)
     static func edgeRowsTile<T: GemmScalar>(
-        kc: Int,
-        a: UnsafePointer<T>, aRowOffsets: (Int, Int, Int, Int, Int, Int), aKStride: Int,
-        b: UnsafePointer<T>, bKStride: Int,
+        kc: Int, a: UnsafePointer<T>, b: UnsafePointer<T>,
         c: UnsafeMutablePointer<T>, ldc: Int, rows: Int, cols: Int,
         update: TileUpdate<T>
     ) {
+        let offsets = (0, 1, 2, 3, 4, 5), mr = GemmBlocking.mr, nr = 2 * T.Vector.scalarCount
         switch rows {
-        case 5: microTileRows(5, 2, kc: kc, a: a, aRowOffsets: aRowOffsets, aKStride: aKStride, b: b, bKStride: bKStride,
+        case 5: microTileRows(5, 2, kc: kc, a: a, aRowOffsets: offsets, aKStride: mr, b: b, bKStride: nr,
                               c: c, ldc: ldc, cols: cols, update: update)
-        case 4: microTileRows(4, 2, kc: kc, a: a, aRowOffsets: aRowOffsets, aKStride: aKStride, b: b, bKStride: bKStride,
+        case 4: microTileRows(4, 2, kc: kc, a: a, aRowOffsets: offsets, aKStride: mr, b: b, bKStride: nr,
                               c: c, ldc: ldc, cols: cols, update: update)
-        case 3: microTileRows(3, 2, kc: kc, a: a, aRowOffsets: aRowOffsets, aKStride: aKStride, b: b, bKStride: bKStride,
+        case 3: microTileRows(3, 2, kc: kc, a: a, aRowOffsets: offsets, aKStride: mr, b: b, bKStride: nr,
                               c: c, ldc: ldc, cols: cols, update: update)
-        case 2: microTileRows(2, 2, kc: kc, a: a, aRowOffsets: aRowOffsets, aKStride: aKStride, b: b, bKStride: bKStride,
+        case 2: microTileRows(2, 2, kc: kc, a: a, aRowOffsets: offsets, aKStride: mr, b: b, bKStride: nr,
                               c: c, ldc: ldc, cols: cols, update: update)
-        default: microTileRows(1, 2, kc: kc, a: a, aRowOffsets: aRowOffsets, aKStride: aKStride, b: b, bKStride: bKStride,
+        default: microTileRows(1, 2, kc: kc, a: a, aRowOffsets: offsets, aKStride: mr, b: b, bKStride: nr,
                                c: c, ldc: ldc, cols: cols, update: update)
         }
     }

@@ -9,7 +9,8 @@ final class GemmTests: XCTestCase {
     static let shapes: [(m: Int, k: Int, n: Int)] = [
         (1, 1, 1), (7, 13, 5), (33, 65, 17), (100, 1, 3), (1, 300, 1),
         (6, 16, 16), (5, 15, 15), (12, 7, 32), (13, 9, 33), (18, 257, 8), (19, 513, 31), (145, 20, 17),
-        // Edge tiles of every row count 1…5 (m mod 6), including W1's m = 32 (a 2-row last tile)
+        // Edge tiles of every row count 1…5 (m mod 6), and the rebalanced last two tiles of
+        // RowTiling (6 + r → two tiles of 3-5 rows for r = 1…3), including W1's m = 32 (4 + 4 rows)
         // with its narrow n = 10 output layer.
         (32, 64, 10), (14, 37, 20), (4, 70, 16),
     ]
@@ -422,6 +423,29 @@ final class GemmTests: XCTestCase {
             XCTAssertEqual(result, reference, "dgemm in place n = \(n)")
             test.check(result, epsilon: Double.ulpOfOne, "dgemm in place n = \(n)")
         }
+    }
+
+    func testRowTilingCoversTheBlockWithoutShortTiles() {
+        let mr = GemmBlocking.mr
+        for rows in 1...200 {
+            let tiling = RowTiling(rows: rows)
+            // As many tiles as MR-row tiles would need: the packed A buffer and the row-block split
+            // count tiles that way.
+            XCTAssertEqual(tiling.count, (rows + mr - 1) / mr, "rows = \(rows)")
+            var next = 0
+            for t in 0..<tiling.count {
+                let tile = tiling.tile(t)
+                XCTAssertEqual(tile.start, next, "rows = \(rows), tile \(t)")
+                XCTAssert((1...mr).contains(tile.rows), "rows = \(rows), tile \(t): \(tile.rows) rows")
+                if rows >= mr { XCTAssertGreaterThanOrEqual(tile.rows, 3, "rows = \(rows), tile \(t)") }
+                next += tile.rows
+            }
+            XCTAssertEqual(next, rows, "rows = \(rows)")
+        }
+        XCTAssertEqual((0..<6).map { RowTiling(rows: 32).tile($0).rows }, [6, 6, 6, 6, 4, 4])
+        XCTAssertEqual((0..<2).map { RowTiling(rows: 7).tile($0).rows }, [4, 3])
+        XCTAssertEqual((0..<2).map { RowTiling(rows: 9).tile($0).rows }, [5, 4])
+        XCTAssertEqual((0..<2).map { RowTiling(rows: 10).tile($0).rows }, [6, 4])
     }
 
     func testKBlockingDependsOnlyOnK() {
