@@ -437,7 +437,7 @@ enum GemmEngine {
                     }
                     for s in sliverStart..<sliverEnd {
                         let j0 = jc + s * nr
-                        packedBlockTimesSliver(kc: kc, packedA: UnsafePointer(packedA), rows: mc, bSliver: panel + s * gemmSliverStride(T.self, kc: kc),
+                        packedBlockTimesSliver(kc: kc, packedA: UnsafePointer(packedA), tiling: tiling, bSliver: panel + s * gemmSliverStride(T.self, kc: kc),
                                                c: op.c + i0 * op.ldc + j0, ldc: op.ldc, cols: min(nr, op.n - j0),
                                                update: op.update(block: block, column: j0))
                     }
@@ -446,14 +446,14 @@ enum GemmEngine {
         }
     }
 
-    /// C[0..<rows, 0..<cols] (as `update` says) from a packed A block of `rows` rows and one packed
-    /// B sliver: the packed path's innermost loops. Out of line on purpose: inlined into the large
+    /// C[0..<rows, 0..<cols] (as `update` says) from a packed A block cut into tiles as `tiling`
+    /// says (packed by `packATile` tile by tile) and one packed B sliver: the packed path's
+    /// innermost loops. Out of line on purpose: inlined into the large
     /// caller, the compiler sometimes outlined the tile kernel on its own, where the constant A
     /// offsets became spilled variables (10% slower).
     @inline(never)
-    static func packedBlockTimesSliver<T: GemmScalar>(kc: Int, packedA: UnsafePointer<T>, rows: Int, bSliver: UnsafePointer<T>,
+    static func packedBlockTimesSliver<T: GemmScalar>(kc: Int, packedA: UnsafePointer<T>, tiling: RowTiling, bSliver: UnsafePointer<T>,
                                                       c: UnsafeMutablePointer<T>, ldc: Int, cols: Int, update: TileUpdate<T>) {
-        let tiling = RowTiling(rows: rows)
         for t in 0..<tiling.count {
             let tile = tiling.tile(t)
             microTile(kc: kc, a: packedA + t * GemmBlocking.mr * kc, b: bSliver,
@@ -696,10 +696,10 @@ enum GemmEngine {
     /// C[0..<rows, 0..<cols] = alpha · (A·B) + beta · C (or + bias, see TileUpdate) for one MR × NR tile
     /// of packed operands: A as kc columns of MR values (`packATile`), B as kc rows of NR values
     /// (`packBPanel`, NR values readable even past `cols`). beta == 0 means C is not read.
-    /// Full tiles run the 6-row kernel inlined here; edge tiles of r < 6 rows call a kernel for
-    /// exactly r rows (for W1's m = 32, the last of six tiles has 2 rows: a 6-row kernel would waste
-    /// a ninth of the work). Both see the packed strides and A offsets as literals, so the unrolled
-    /// loop addresses A and B with constant displacements.
+    /// Full tiles run the 6-row kernel inlined here; tiles of r < 6 rows (`RowTiling`: W1's m = 32
+    /// ends with two of 4 rows) call a kernel for exactly r rows, where a 6-row kernel would waste
+    /// the padding rows' work. Both see the packed strides and A offsets as literals, so the
+    /// unrolled loop addresses A and B with constant displacements.
     @inline(__always)
     static func microTile<T: GemmScalar>(
         kc: Int, a: UnsafePointer<T>, b: UnsafePointer<T>,
